@@ -1,0 +1,43 @@
+# Attention, Step by Step. Every target installs what it needs first (into .venv, once per change of pins).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help install book test notebooks check-notebooks lab clean
+
+help:
+	@echo "make book             install, then build the HTML book into _build/html"
+	@echo "make test             install, then run every test (package, checks, widgets, notebooks, book)"
+	@echo "make lab              install, then open JupyterLab on lessons/"
+	@echo "make notebooks        regenerate lessons/ and solutions/ from book/"
+	@echo "make check-notebooks  fail if lessons/ or solutions/ are stale"
+
+# The virtual environment is rebuilt only when requirements.txt or pyproject.toml change.
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+install: $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --warningiserror --keep-going
+	@echo "The book is built. Open $(CURDIR)/_build/html/index.html"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+notebooks: $(STAMP)
+	$(BIN)/python -m attention_course.notebooks
+
+check-notebooks: $(STAMP)
+	$(BIN)/python -m attention_course.notebooks --check
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab lessons/
+
+clean:
+	rm -rf _build

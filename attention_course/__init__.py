@@ -1,0 +1,12 @@
+"""Attention, Step by Step: the pieces the lessons build, saved for reuse, plus the course's tooling.
+
+Modules:
+    attention   softmax and attention itself
+    lookup      lesson 1's video catalogue and its hard and soft lookups
+    checks      the exercise checks
+    widgets     the interactive widgets (ipywidgets 8)
+    plots       the figures the lessons and widgets draw
+    notebooks   turns book/*.md into lessons/ and solutions/
+"""
+
+__version__ = "0.1.0"

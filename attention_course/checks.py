@@ -1,0 +1,301 @@
+"""Exercise checks: run the learner's code on several cases and say, in one sentence, what is wrong.
+
+Every check takes the learner's function (or answer) and either
+- prints "✔ <name>: ..." when every case passes,
+- prints "○ <name>: not attempted yet ..." while the function still raises NotImplementedError,
+  so the learner notebooks run clean from top to bottom, or
+- raises CheckFailed, whose notebook display is that one sentence, not a traceback.
+
+Checks are plain functions that return a CheckResult, so the grader can use them too.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from . import lookup
+from .attention import softmax as reference_softmax
+
+
+class CheckFailed(AssertionError):
+    """A wrong answer. In Jupyter it is shown as its message alone."""
+
+    def _render_traceback_(self):  # IPython's hook for a custom error display
+        return [f"✘ {self}"]
+
+
+class _NotAttempted(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    status: str  # "passed" or "not attempted"
+    message: str
+
+    def _ipython_display_(self) -> None:  # the message is printed already; keep the cell's Out[] empty
+        pass
+
+
+def _check(hint: str):
+    """Turn a function that raises CheckFailed on a wrong answer into a check.
+
+    `hint` is added when the learner's code itself raises an error.
+    """
+
+    def decorate(body: Callable[[Callable], str]):
+        name = body.__name__
+
+        def run_check(answer) -> CheckResult:
+            try:
+                success = body(_Learner(answer, name, hint))
+            except _NotAttempted:
+                message = (
+                    f"○ {name}: not attempted yet. Replace `raise NotImplementedError()` "
+                    "with your code, run that cell, then run this one again."
+                )
+                print(message)
+                return CheckResult(name, "not attempted", message)
+            message = f"✔ {name}: {success}"
+            print(message)
+            return CheckResult(name, "passed", message)
+
+        run_check.__name__ = name
+        run_check.__qualname__ = name
+        run_check.__doc__ = body.__doc__
+        return run_check
+
+    return decorate
+
+
+class _Learner:
+    """Calls the learner's function safely and turns every kind of failure into one sentence."""
+
+    def __init__(self, answer, name: str, hint: str):
+        self.answer, self.name, self.hint = answer, name, hint
+
+    def __call__(self, *args, case: str):
+        if not callable(self.answer):
+            raise CheckFailed(
+                f"checks.{self.name} expects your function itself, as in checks.{self.name}({self.name}); "
+                f"you passed a {type(self.answer).__name__}."
+            )
+        args = copy.deepcopy(args)  # the learner's code may change its inputs in place
+        try:
+            return self.answer(*args)
+        except NotImplementedError:
+            raise _NotAttempted from None
+        except Exception as error:  # noqa: BLE001 - any error in learner code becomes a sentence
+            raise CheckFailed(
+                f"Your {self.name} raised {type(error).__name__} ({error}) on {case}. Hint: {self.hint}"
+            ) from None
+
+
+def _as_array(result, name: str, case: str, shape: tuple[int, ...], what: str) -> np.ndarray:
+    """Convert a returned value to a float array, or explain why it is the wrong kind of thing."""
+    if result is None:
+        raise CheckFailed(f"Your {name} returned None on {case}; did you forget `return`?")
+    if hasattr(result, "detach"):  # a torch tensor is fine too
+        result = result.detach().cpu().numpy()
+    try:
+        array = np.asarray(result, dtype=float)
+    except (TypeError, ValueError):
+        raise CheckFailed(
+            f"Your {name} returned a {type(result).__name__} on {case}; expected {what}, an array of numbers."
+        ) from None
+    if array.shape != shape:
+        raise CheckFailed(
+            f"Your {name} returned shape {array.shape} on {case}; expected shape {shape} ({what})."
+        )
+    if np.isnan(array).any():
+        raise CheckFailed(f"Your {name} returned NaN on {case}; look for 0/0 or inf - inf.")
+    return array
+
+
+def _close(a, b) -> bool:
+    return a.shape == np.shape(b) and np.allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def _diagnose(got: np.ndarray, name: str, case: str, expected, wrong_answers) -> None:
+    """Raise with the message of the first known mistake `got` matches, else a generic one."""
+    if _close(got, expected):
+        return
+    for wrong, message in wrong_answers:
+        if _close(got, wrong):
+            raise CheckFailed(f"On {case}, {message}")
+    raise CheckFailed(
+        f"Your {name} gave {np.round(got, 4).tolist()} on {case}; expected {np.round(expected, 4).tolist()}."
+    )
+
+
+def _catalogue_cases(texts):
+    return [(f"the query {text!r} on the video catalogue", lookup.embed_query(text), lookup.KEYS, lookup.VALUES)
+            for text in texts]
+
+
+def _random_case(seed: int, n: int, d_k: int, d_v: int):
+    rng = np.random.default_rng(seed)
+    return (f"a random case with {n} keys of width {d_k}",
+            rng.normal(size=d_k), rng.normal(size=(n, d_k)), rng.normal(size=(n, d_v)))
+
+
+# ---------------------------------------------------------------- lesson 1
+
+
+@_check(hint="score every key with a dot product (keys @ query), then take values[np.argmax(scores)].")
+def hard_lookup(learner) -> str:
+    """Lesson 1: hard_lookup(query, keys, values) returns the value of the best-scoring key."""
+    cases = _catalogue_cases(["cat piano", "lasagna recipe", "physics"]) + [
+        _random_case(0, 6, 3, 2),
+        # Every score negative: the best match is the least negative, not the largest |score|.
+        ("a case where every score is negative", np.array([-1.0, -1.0]),
+         np.array([[3.0, 3.0], [0.1, 0.2], [1.0, 0.0]]), np.array([[10.0], [20.0], [30.0]])),
+    ]
+    for case, query, keys, values in cases:
+        scores = keys @ query
+        best = int(np.argmax(scores))
+        got = learner(query, keys, values, case=case)
+        if np.ndim(got) == 0 and got is not None and np.isscalar(got) and float(got) == best:
+            raise CheckFailed(f"On {case}, you returned the index {best} of the best key; return its value, values[{best}].")
+        if np.shape(got) == keys.shape[1:] and _close(np.asarray(got, dtype=float), keys[best]):
+            raise CheckFailed(f"On {case}, you returned the best key; the key only finds the match, return its value.")
+        got = _as_array(got, learner.name, case, values.shape[1:], "one value vector")
+        _diagnose(got, learner.name, case, values[best], [
+            (values[np.argmax(np.abs(scores))],
+             "you picked the largest |score|; a negative score is a poor match, so take the argmax of the scores themselves."),
+            (values[np.argmin(scores)], "you returned the worst match; take the argmax of the scores, not the argmin."),
+            (values.mean(axis=0), "you averaged all the values; a hard lookup returns exactly one of them."),
+        ])
+    return f"all {len(cases)} cases pass, including one where every score is negative."
+
+
+@_check(hint="divide the dot products keys @ query by np.linalg.norm(keys, axis=-1) * np.linalg.norm(query).")
+def cosine_similarity(learner) -> str:
+    """Lesson 1: cosine_similarity(query, keys) -> (N,) cosines of the angles."""
+    cases = _catalogue_cases(["cat", "cooking science"])
+    cases.append(("the query 'cat' made 10 times longer", 10 * lookup.embed_query("cat"), lookup.KEYS, None))
+    cases.append(_random_case(1, 5, 3, 1))
+    for case, query, keys, _ in cases:
+        dots = keys @ query
+        key_norms, query_norm = np.linalg.norm(keys, axis=-1), np.linalg.norm(query)
+        expected = dots / (key_norms * query_norm)
+        got = _as_array(learner(query, keys, case=case), learner.name, case, (len(keys),), "one similarity per key")
+        _diagnose(got, learner.name, case, expected, [
+            (dots, "you returned the plain dot products; divide each by the norms of the query and of the key."),
+            (dots / key_norms, "you divided by the key norms but not by the query's norm."),
+            (dots / query_norm, "you divided by the query's norm but not by each key's norm."),
+            (dots / (key_norms * query_norm) ** 2, "you divided by the squared norms; use the norms themselves."),
+        ])
+        if np.abs(got).max() > 1 + 1e-6:
+            raise CheckFailed(f"On {case}, a cosine similarity came out as {np.abs(got).max():.3g}; it must lie in [-1, 1].")
+    return f"all {len(cases)} cases pass, and scaling the query leaves the similarities unchanged."
+
+
+@_check(hint="subtract x.max(axis=-1, keepdims=True) from x, exponentiate, and divide by the sum over axis=-1 with keepdims=True.")
+def softmax(learner) -> str:
+    """Lesson 1: softmax(x) over the last axis, numerically stable, for any number of dimensions."""
+    rng = np.random.default_rng(2)
+    cases = [
+        ("x = [1, 2, 3]", np.array([1.0, 2.0, 3.0])),
+        ("x = [1000, 1001]", np.array([1000.0, 1001.0])),
+        ("x = [-1000, -1001]", np.array([-1000.0, -1001.0])),
+        ("x = [-inf, 0, 0]", np.array([-np.inf, 0.0, 0.0])),
+        ("a 4 x 4 matrix (softmax of each row)", rng.normal(size=(4, 4)) * 3),
+        ("a 3 x 5 matrix (softmax of each row)", rng.normal(size=(3, 5)) * 3),
+        ("a 2 x 3 x 4 array", rng.normal(size=(2, 3, 4))),
+    ]
+    for case, x in cases:
+        got = learner(x, case=case)
+        if got is not None and not hasattr(got, "shape") and np.ndim(got) == 0:
+            raise CheckFailed(f"Your softmax returned a single number on {case}; it must return one weight per entry.")
+        raw = np.asarray(got.detach() if hasattr(got, "detach") else got, dtype=float) if got is not None else None
+        if raw is not None and raw.shape == x.shape and not np.isfinite(raw).all():
+            raise CheckFailed(
+                f"Your softmax returned nan or inf on {case}: exp overflows to inf for large inputs and "
+                "underflows to 0 (then 0/0) for very negative ones. Subtract each row's maximum before exp; "
+                "the result is mathematically the same."
+            )
+        got = _as_array(got, learner.name, case, x.shape, "one weight per entry")
+        expected = reference_softmax(x)
+        wrong = [(np.exp(x) / np.exp(x).sum(), "you divided by the sum over the whole array; normalise each row on its own (axis=-1, keepdims=True).")]
+        if x.ndim == 2:
+            column_softmax = reference_softmax(x, dim=0)
+            wrong.append((column_softmax, "your columns sum to 1 but your rows do not: normalise over the last axis (axis=-1)."))
+            e = np.exp(x - x.max(axis=-1, keepdims=True))
+            wrong.append((e / e.sum(axis=-1), "your rows do not sum to 1: without keepdims=True the row sums broadcast along the wrong axis."))
+        _diagnose(got, learner.name, case, expected, wrong)
+        row_sums = got.sum(axis=-1)
+        if not np.allclose(row_sums, 1):
+            raise CheckFailed(f"On {case}, a row of your weights sums to {row_sums.flat[0]:.4g}; softmax rows must sum to 1.")
+    return f"all {len(cases)} cases pass, including [1000, 1001], -inf and 3-d input."
+
+
+@_check(hint="weights = softmax(keys @ query / temperature); output = weights @ values; return output, weights.")
+def soft_lookup(learner) -> str:
+    """Lesson 1: soft_lookup(query, keys, values, temperature) -> (output, weights)."""
+    cases = []
+    for text, temperature in [("cat piano", 1.0), ("cooking science", 0.1), ("music", 10.0)]:
+        case, q, k, v = _catalogue_cases([text])[0]
+        cases.append((f"{case} at temperature {temperature}", q, k, v, temperature))
+    case, q, k, v = _random_case(3, 5, 3, 4)
+    cases.append((case + " at temperature 0.5", q, k, v, 0.5))
+    for case, query, keys, values, temperature in cases:
+        got = learner(query, keys, values, temperature, case=case)
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise CheckFailed(f"Your soft_lookup returned a {type(got).__name__} on {case}; return the pair (output, weights).")
+        output, weights = got
+        if np.shape(output) == (len(keys),) and np.shape(weights) == values.shape[1:] and len(keys) != values.shape[1]:
+            raise CheckFailed(f"On {case}, your pair looks swapped: return (output, weights), output first.")
+        weights = _as_array(weights, learner.name, case, (len(keys),), "the weights, one per key")
+        scores = keys @ query
+        expected_weights = reference_softmax(scores / temperature)
+        _diagnose(weights, learner.name, case, expected_weights, [
+            (reference_softmax(scores * temperature), "you multiplied the scores by the temperature; divide by it."),
+            (reference_softmax(scores), "your weights ignore the temperature; divide the scores by it before the softmax."),
+            (scores / temperature, "your weights are the raw scores; apply softmax so they are positive and sum to 1."),
+        ])
+        output = _as_array(output, learner.name, case, values.shape[1:], "one blended value vector")
+        _diagnose(output, learner.name, case, expected_weights @ values, [
+            (values.mean(axis=0), "your output is the plain average of the values; weight each value by its weight."),
+            (values[np.argmax(scores)], "your output is the hard lookup; blend all values by their weights."),
+        ])
+    return f"all {len(cases)} cases pass, at temperatures from 0.1 to 10."
+
+
+def _half_weight_temperature() -> float:
+    """The temperature at which the top video's weight for 'cat piano' falls to one half."""
+    query = lookup.embed_query("cat piano")
+    low, high = 1e-3, 1e3
+    for _ in range(100):  # bisection on a log scale; the top weight falls as the temperature rises
+        mid = np.sqrt(low * high)
+        top = lookup.soft_lookup(query, lookup.KEYS, lookup.VALUES, mid)[1].max()
+        low, high = (mid, high) if top > 0.5 else (low, mid)
+    return float(np.sqrt(low * high))
+
+
+@_check(hint="your function should just return the temperature you read off the widget, as a number.")
+def half_weight_temperature(learner) -> str:
+    """Lesson 1's widget exercise: the temperature where the top weight for 'cat piano' is one half."""
+    case = "the widget exercise"
+    got = learner(case=case)
+    if isinstance(got, bool) or not isinstance(got, (int, float, np.floating, np.integer)):
+        raise CheckFailed(f"Return the temperature as a number, such as 0.5; you returned a {type(got).__name__}.")
+    if not np.isfinite(got) or got <= 0:
+        raise CheckFailed(f"A temperature must be a positive number; you returned {got}.")
+    query = lookup.embed_query("cat piano")
+    weights = lookup.soft_lookup(query, lookup.KEYS, lookup.VALUES, float(got))[1]
+    top_title = lookup.TITLES[int(np.argmax(weights))]
+    if weights.max() > 0.55:
+        raise CheckFailed(
+            f"At temperature {got:g} the top video, {top_title!r}, still gets weight {weights.max():.2f}; raise the temperature."
+        )
+    if weights.max() < 0.45:
+        raise CheckFailed(
+            f"At temperature {got:g} the top video gets only weight {weights.max():.2f}; lower the temperature."
+        )
+    return f"at temperature {got:g} the top video gets weight {weights.max():.2f}. (Exactly one half is at {_half_weight_temperature():.3f}.)"
