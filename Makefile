@@ -24,7 +24,7 @@ $(STAMP): requirements.txt pyproject.toml
 install: $(STAMP)
 
 book: $(STAMP)
-	$(BIN)/jupyter-book build . --warningiserror --keep-going
+	$(BIN)/jupyter-book build . --all --warningiserror --keep-going
 	@echo "The book is built. Open $(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)

@@ -2,6 +2,10 @@
 
 - Launch buttons open the learner notebook, lessons/NN_x.ipynb, rather than the MyST source
   book/NN_x.md that Colab cannot open.
+- Solution code shows without nbgrader's `### BEGIN/END SOLUTION` marker lines, which matter only
+  to the notebook generator and nbgrader.
+- Pages carry no ipywidgets state or scripts: each widget cell is removed from the page and a static
+  figure stands in for it.
 - `JUPYTERHUB_URL` in the environment adds a JupyterHub launch button, so each school can
   point the book at its own hub without editing _config.yml.
 """
@@ -10,6 +14,10 @@ from __future__ import annotations
 
 import os
 import re
+
+from docutils import nodes
+
+from .notebooks import BEGIN, END
 
 LESSON_PAGE = re.compile(r"^book/(\d\d_[\w-]+)$")
 
@@ -20,9 +28,21 @@ def _use_hub_from_environment(app, config) -> None:
         config.html_theme_options.setdefault("launch_buttons", {})["jupyterhub_url"] = hub
 
 
+def _tidy_doctree(app, doctree) -> None:
+    for block in doctree.findall(nodes.literal_block):
+        text = block.astext()
+        if BEGIN in text:
+            kept = "\n".join(line for line in text.split("\n") if line.strip() not in (BEGIN, END))
+            block.rawsource = kept
+            block.children = []
+            block += nodes.Text(kept)
+    metadata = getattr(app.env, "nb_metadata", {}).get(app.env.docname, {})
+    metadata.get("js_files", {}).pop("ipywidgets_state", None)
+
+
 def _rewrite(node, source: str, target: str) -> None:
     if isinstance(node, dict):
-        if isinstance(node.get("url"), str) and source in node["url"]:
+        if isinstance(node.get("url"), str) and node["url"].startswith("http") and source in node["url"]:
             node["url"] = node["url"].replace(source, target)
         for child in node.values():
             _rewrite(child, source, target)
@@ -39,5 +59,6 @@ def _launch_learner_notebook(app, pagename, templatename, context, doctree) -> N
 
 def setup(app):
     app.connect("config-inited", _use_hub_from_environment)
+    app.connect("doctree-read", _tidy_doctree)
     app.connect("html-page-context", _launch_learner_notebook, priority=900)  # after the theme adds its buttons
     return {"parallel_read_safe": True, "parallel_write_safe": True}

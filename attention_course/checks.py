@@ -160,7 +160,7 @@ def hard_lookup(learner) -> str:
         scores = keys @ query
         best = int(np.argmax(scores))
         got = learner(query, keys, values, case=case)
-        if np.ndim(got) == 0 and got is not None and np.isscalar(got) and float(got) == best:
+        if isinstance(got, (int, float, np.integer, np.floating)) and not isinstance(got, bool) and float(got) == best:
             raise CheckFailed(f"On {case}, you returned the index {best} of the best key; return its value, values[{best}].")
         if np.shape(got) == keys.shape[1:] and _close(np.asarray(got, dtype=float), keys[best]):
             raise CheckFailed(f"On {case}, you returned the best key; the key only finds the match, return its value.")
@@ -177,7 +177,8 @@ def hard_lookup(learner) -> str:
 @_check(hint="divide the dot products keys @ query by np.linalg.norm(keys, axis=-1) * np.linalg.norm(query).")
 def cosine_similarity(learner) -> str:
     """Lesson 1: cosine_similarity(query, keys) -> (N,) cosines of the angles."""
-    cases = _catalogue_cases(["cat", "cooking science"])
+    # The first query's norm is not 1, so dividing by the query's norm alone is not mistaken for plain dot products.
+    cases = _catalogue_cases(["cooking science", "cat"])
     cases.append(("the query 'cat' made 10 times longer", 10 * lookup.embed_query("cat"), lookup.KEYS, None))
     cases.append(_random_case(1, 5, 3, 1))
     for case, query, keys, _ in cases:
@@ -193,7 +194,7 @@ def cosine_similarity(learner) -> str:
         ])
         if np.abs(got).max() > 1 + 1e-6:
             raise CheckFailed(f"On {case}, a cosine similarity came out as {np.abs(got).max():.3g}; it must lie in [-1, 1].")
-    return f"all {len(cases)} cases pass, and scaling the query leaves the similarities unchanged."
+    return f"all {len(cases)} cases pass, including a query made 10 times longer."
 
 
 @_check(hint="subtract x.max(axis=-1, keepdims=True) from x, exponentiate, and divide by the sum over axis=-1 with keepdims=True.")
@@ -211,9 +212,12 @@ def softmax(learner) -> str:
     ]
     for case, x in cases:
         got = learner(x, case=case)
-        if got is not None and not hasattr(got, "shape") and np.ndim(got) == 0:
+        if isinstance(got, (int, float, np.number)):
             raise CheckFailed(f"Your softmax returned a single number on {case}; it must return one weight per entry.")
-        raw = np.asarray(got.detach() if hasattr(got, "detach") else got, dtype=float) if got is not None else None
+        try:
+            raw = np.asarray(got.detach() if hasattr(got, "detach") else got, dtype=float) if got is not None else None
+        except (TypeError, ValueError):
+            raw = None  # not numbers at all; _as_array below says so
         if raw is not None and raw.shape == x.shape and not np.isfinite(raw).all():
             raise CheckFailed(
                 f"Your softmax returned nan or inf on {case}: exp overflows to inf for large inputs and "
@@ -222,12 +226,16 @@ def softmax(learner) -> str:
             )
         got = _as_array(got, learner.name, case, x.shape, "one weight per entry")
         expected = reference_softmax(x)
-        wrong = [(np.exp(x) / np.exp(x).sum(), "you divided by the sum over the whole array; normalise each row on its own (axis=-1, keepdims=True).")]
+        wrong = [(reference_softmax(x.reshape(-1)).reshape(x.shape), "you divided by the sum over the whole array; normalise each row on its own (axis=-1, keepdims=True).")]
         if x.ndim == 2:
             column_softmax = reference_softmax(x, dim=0)
             wrong.append((column_softmax, "your columns sum to 1 but your rows do not: normalise over the last axis (axis=-1)."))
+        if x.ndim == 2 and x.shape[0] == x.shape[1]:  # only a square matrix lets the missing keepdims broadcast
             e = np.exp(x - x.max(axis=-1, keepdims=True))
             wrong.append((e / e.sum(axis=-1), "your rows do not sum to 1: without keepdims=True the row sums broadcast along the wrong axis."))
+            e = np.exp(x - x.max(axis=-1))  # the row maxima without keepdims=True: row i meets row j's maximum
+            wrong.append((e / e.sum(axis=-1, keepdims=True), "without keepdims=True, x.max(axis=-1) broadcasts along the wrong axis, so each row has another row's maximum subtracted."))
+            wrong.append((e / e.sum(axis=-1), "without keepdims=True, the row maxima and the row sums broadcast along the wrong axis; use keepdims=True in both."))
         _diagnose(got, learner.name, case, expected, wrong)
         row_sums = got.sum(axis=-1)
         if not np.allclose(row_sums, 1):
@@ -283,6 +291,8 @@ def half_weight_temperature(learner) -> str:
     """Lesson 1's widget exercise: the temperature where the top weight for 'cat piano' is one half."""
     case = "the widget exercise"
     got = learner(case=case)
+    if got is None:
+        raise CheckFailed("Your half_weight_temperature returned None; did you forget `return`?")
     if isinstance(got, bool) or not isinstance(got, (int, float, np.floating, np.integer)):
         raise CheckFailed(f"Return the temperature as a number, such as 0.5; you returned a {type(got).__name__}.")
     if not np.isfinite(got) or got <= 0:

@@ -99,7 +99,9 @@ class Lowering:
 
     path: Path
     bibliography: dict[str, tuple[str, str]]  # key -> (authors, year)
-    equations: dict[str, int] = field(default_factory=dict)
+    chapter: int  # lesson NN is chapter NN of the book, so its equations are (NN.1), (NN.2), ...
+    equations: dict[str, str] = field(default_factory=dict)
+    exercises: int = 0
     line: int = 0  # where the current cell starts in the source, for error messages
 
     def error(self, message: str) -> NotebookSourceError:
@@ -108,14 +110,25 @@ class Lowering:
     def number_equations(self, text: str) -> None:
         """Number labelled equations in order, so {eq} references can be lowered before or after them."""
         for match in re.finditer(r"^[`:]{3,}\{math\}[^\n]*\n(?::\w+:[^\n]*\n)*?:label:\s*(\S+)", text, re.M):
-            self.equations.setdefault(match.group(1), len(self.equations) + 1)
+            self.equations.setdefault(match.group(1), f"{self.chapter}.{len(self.equations) + 1}")
 
     def markdown(self, text: str) -> str:
         text = re.sub(r"^\(([\w-]+)\)=\s*\n", "", text, flags=re.M)  # targets
+        text = self._number_title(text)
         text = re.sub(r"^%.*\n?", "", text, flags=re.M)  # MyST comments
         text = self._directives(text)
         text = self._roles(text)
         return text.strip()
+
+    def _number_title(self, text: str) -> str:
+        """The book numbers the title: `# Title` -> `# NN. Title`, but never a `# comment` inside a fenced block."""
+        parts = re.split(r"(^(?:`{3,}|:{3,}).*?^(?:`{3,}|:{3,})[ \t]*$)", text, flags=re.M | re.S)
+        for i in range(0, len(parts), 2):  # even parts are outside fences
+            numbered = re.sub(r"^# (?!\d)", f"# {self.chapter}. ", parts[i], count=1, flags=re.M)
+            if numbered != parts[i]:
+                parts[i] = numbered
+                break
+        return "".join(parts)
 
     def _directives(self, text: str) -> str:
         lines, out, i = text.split("\n"), [], 0
@@ -147,7 +160,9 @@ class Lowering:
             tag = f" \\tag{{{self.equations[label]}}}" if label else ""
             return f"$$\n{body.strip()}{tag}\n$$"
         if name == "exercise":
-            return _quote(f"**Exercise: {argument}**" if argument else "**Exercise**", body)
+            self.exercises += 1
+            number = f"Exercise {self.chapter}.{self.exercises}"
+            return _quote(f"**{number}: {argument}**" if argument else f"**{number}**", body)
         if name in ADMONITIONS:
             return _quote(f"**{ADMONITIONS[name]}**" + (f": {argument}" if argument else ""), body)
         if name == "admonition":
@@ -251,11 +266,11 @@ def build(path: Path, bibliography: dict, kind: str, shown: Path | None = None) 
     text = path.read_text(encoding="utf-8")
     shown = shown or path
     check_markers(shown, text)
-    lowering = Lowering(shown, bibliography)
+    lowering = Lowering(shown, bibliography, chapter=int(path.stem[:2]))
     lowering.number_equations(text)
     source = jupytext.reads(text, fmt="md:myst")
     starts = _cell_lines(text)
-    cells = []
+    cells, figures = [], 0
     for index, cell in enumerate(source.cells):
         lowering.line = starts[index] if index < len(starts) else 0
         tags = list(cell.metadata.get("tags", []))
@@ -268,6 +283,11 @@ def build(path: Path, bibliography: dict, kind: str, shown: Path | None = None) 
         else:
             body = _stub(cell.source) if kind == "lessons" else cell.source
             cells.append(nbformat.v4.new_code_cell(body, metadata={"tags": tags} if tags else {}))
+            caption = cell.metadata.get("mystnb", {}).get("figure", {}).get("caption")
+            if caption:  # the book numbers and captions figures; the notebook gets the same line under the cell
+                figures += 1
+                text = lowering.markdown(" ".join(caption.split()))
+                cells.append(nbformat.v4.new_markdown_cell(f"*Figure {lowering.chapter}.{figures}.* {text}"))
     cells.insert(0, nbformat.v4.new_markdown_cell(_banner(path.stem, kind)))
     for number, cell in enumerate(cells):
         cell.id = f"cell-{number:03d}"
@@ -280,24 +300,32 @@ def build(path: Path, bibliography: dict, kind: str, shown: Path | None = None) 
 
 
 def _cell_lines(text: str) -> list[int]:
-    """Approximate first source line of each jupytext cell: after front matter, at `+++` and code cells."""
+    """First source line of each jupytext cell: code cells at their fence, markdown cells at their first text.
+
+    Like jupytext, a stretch of blank lines (between two code cells, or before a `+++`) makes no cell.
+    """
     lines = text.split("\n")
     start = 0
     if lines and lines[0].strip() == "---":
         start = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), 0) + 1
-    starts, fence, current = [], None, start + 1
+    starts, fence, markdown = [], None, None  # markdown: first non-blank line of the markdown cell being read
     for number, line in enumerate(lines[start:], start=start + 1):
         stripped = line.strip()
         opening = re.match(r"^(`{3,})\{code-cell\}", stripped)
         if fence is None and opening:
-            starts.extend([current, number])
-            fence = opening.group(1)
-        elif fence is not None and stripped == fence:
-            fence, current = None, number + 1
-        elif fence is None and stripped.startswith("+++"):
-            starts.append(current)
-            current = number + 1
-    starts.append(current)
+            starts.extend([markdown, number] if markdown else [number])
+            fence, markdown = opening.group(1), None
+        elif fence is not None:
+            if stripped == fence:
+                fence = None
+        elif stripped.startswith("+++"):
+            if markdown:
+                starts.append(markdown)
+            markdown = None
+        elif stripped and markdown is None:
+            markdown = number
+    if markdown:
+        starts.append(markdown)
     return starts
 
 

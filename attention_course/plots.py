@@ -38,7 +38,7 @@ def lookup_weights(query_text: str, temperatures=(0.1, 1.0, 10.0)):
 def similarity_comparison(query_text: str):
     """Dot product and cosine similarity of one query against every key, next to each other."""
     query = lookup.embed_query(query_text)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
     for ax, (name, scores) in zip(axes, [("dot product", lookup.dot_scores(query, lookup.KEYS)),
                                          ("cosine similarity", lookup.cosine_similarity(query, lookup.KEYS))]):
         colours = ["#c44e52" if i == int(np.argmax(scores)) else "#8da0cb" for i in range(len(scores))]
@@ -46,7 +46,7 @@ def similarity_comparison(query_text: str):
         ax.barh(y, scores, color=colours)
         ax.set_yticks(y, lookup.TITLES)
         ax.invert_yaxis()
-        ax.set_title(f"{name}: best is {lookup.TITLES[int(np.argmax(scores))]!r}", fontsize=10)
+        ax.set_title(f"{name}\nbest: {lookup.TITLES[int(np.argmax(scores))]}", fontsize=10)
         ax.set_xlabel("score")
     fig.suptitle(f"Query {query_text!r}", fontsize=11)
     fig.tight_layout()
@@ -59,14 +59,14 @@ def temperature_sweep(query_text: str, temperatures=None):
     query = lookup.embed_query(query_text)
     weights = np.array([lookup.soft_lookup(query, lookup.KEYS, lookup.VALUES, t)[1] for t in temperatures])  # (T, N)
     entropy = [lookup.entropy_bits(w) for w in weights]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6))
     for i, title in enumerate(lookup.TITLES):
-        left.plot(temperatures, weights[:, i], label=title)
+        left.plot(temperatures, weights[:, i], label=title, lw=2 if i == int(np.argmax(weights[0])) else 1.2)
     left.set_xscale("log")
     left.set_xlabel("temperature (log scale)")
     left.set_ylabel("weight")
     left.set_title(f"Weights for {query_text!r}", fontsize=10)
-    left.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.legend(*left.get_legend_handles_labels(), loc="lower center", ncol=4, fontsize=8, frameon=False)
     right.plot(temperatures, entropy, color="k")
     right.axhline(np.log2(len(lookup.TITLES)), ls="--", color="grey")
     right.text(temperatures[0], np.log2(len(lookup.TITLES)) - 0.25, "uniform: log2(8) = 3 bits", fontsize=8)
@@ -74,5 +74,5 @@ def temperature_sweep(query_text: str, temperatures=None):
     right.set_xlabel("temperature (log scale)")
     right.set_ylabel("entropy (bits)")
     right.set_title("Entropy: 0 = one video, 3 = all alike", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.14, 1, 1))  # leave room for the legend underneath
     return fig

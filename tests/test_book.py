@@ -1,0 +1,125 @@
+"""The book builds with warnings as errors, and the built pages show what a reader needs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parents[1]
+JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
+LESSONS = sorted(p.stem for p in (ROOT / "book").glob("[0-9][0-9]_*.md"))
+
+
+def build(root: Path, output: Path | None = None) -> subprocess.CompletedProcess:
+    command = [str(JUPYTER_BOOK), "build", str(root), "--warningiserror", "--keep-going", "--all"]
+    if output is not None:
+        command += ["--path-output", str(output)]
+    return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def built_book() -> Path:
+    result = build(ROOT)
+    assert result.returncode == 0, f"the book build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    assert "build succeeded" in result.stdout
+    return ROOT / "_build" / "html"
+
+
+def page(html_root: Path, name: str) -> BeautifulSoup:
+    return BeautifulSoup((html_root / "book" / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
+
+
+def test_every_toc_page_is_built(built_book):
+    toc = (ROOT / "_toc.yml").read_text()
+    for entry in yaml.safe_load(toc)["parts"]:
+        for chapter in entry["chapters"]:
+            assert (built_book / f"{chapter['file']}.html").exists(), chapter["file"]
+    assert (built_book / "index.html").exists()
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_lesson_page_shows_no_raw_myst(built_book, lesson):
+    text = page(built_book, lesson).find("main").get_text()
+    for raw in ["{exercise}", "{solution-start}", ":::", "```{", ":label:", "{eq}", "{cite", "### BEGIN SOLUTION"]:
+        assert raw not in text, f"{lesson}: raw {raw!r} shows on the page"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_every_exercise_has_a_hidden_solution(built_book, lesson):
+    soup = page(built_book, lesson)
+    exercises = soup.select("div.exercise")
+    solutions = soup.select("div.solution")
+    assert len(exercises) >= 4, f"{lesson}: {len(exercises)} exercises"
+    assert len(solutions) == len(exercises)
+    for solution in solutions:
+        assert "dropdown" in solution["class"], "a solution is shown without being asked for"
+        assert solution.select("div.cell"), "a solution holds no code cell"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_checks_pass_in_the_book(built_book, lesson):
+    outputs = [o.get_text() for o in page(built_book, lesson).select("div.cell_output")]
+    passed = [o for o in outputs if "✔" in o]
+    assert len(passed) >= 4, f"{lesson}: only {len(passed)} check outputs say ✔"
+    assert not any("not attempted yet" in o or "Traceback" in o for o in outputs)
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_figures_have_captions_and_alt_text(built_book, lesson):
+    soup = page(built_book, lesson)
+    figures = soup.select("main figure")
+    assert figures, f"{lesson} has no figures"
+    for figure in figures:
+        assert figure.find("figcaption") and figure.find("figcaption").get_text(strip=True)
+        for image in figure.find_all("img"):
+            assert image.get("alt", "").strip(), f"an image in {lesson} has no alt text"
+    for image in soup.select("main img"):
+        assert (built_book / "book" / image["src"]).resolve().exists(), image["src"]
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_widgets_have_a_static_counterpart_and_no_inert_controls(built_book, lesson):
+    soup = page(built_book, lesson)
+    html = str(soup)
+    assert "jupyter-widgets" not in html and "widget-view+json" not in html
+    assert soup.select("figure#fig-widget-static img"), "the widget's static counterpart is missing"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_launch_buttons_open_the_learner_notebook(built_book, lesson):
+    links = [a.get("href", "") for a in page(built_book, lesson).select("a")]
+    notebook = f"lessons/{lesson}.ipynb"
+    assert any(link.startswith("https://mybinder.org/") and link.endswith(notebook) for link in links)
+    assert any(link.startswith("https://colab.research.google.com/github/") and link.endswith(notebook) for link in links)
+    assert any(link.endswith(f"{lesson}.ipynb") and "_sources" in link for link in links), "no .ipynb download"
+    assert any(link.endswith(f"{lesson}.md") and "_sources" in link for link in links), "no .md download"
+
+
+def test_citations_and_equations_resolve(built_book):
+    soup = page(built_book, "01_lookup")
+    assert soup.select('a[href*="references.html#id"]'), "no citation links to the references page"
+    assert "Vaswani" in page(built_book, "references").get_text()
+    numbered = soup.select("div.math-wrapper span.eqno, div.math span.eqno")
+    assert len(numbered) >= 4, "equations are not numbered"
+    assert soup.select('a[href^="#equation-"]'), "no equation references"
+
+
+def test_an_execution_error_fails_the_build(tmp_path):
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "book").mkdir()
+    shutil.copy(ROOT / "book" / "references.bib", tmp_path / "book" / "references.bib")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n")
+    header = (ROOT / "book" / LESSONS[0]).with_suffix(".md").read_text().split("---")[1]
+    (tmp_path / "book" / "intro.md").write_text(
+        f"---{header}---\n\n# Broken\n\n```{{code-cell}} ipython3\nraise ValueError('boom')\n```\n"
+    )
+    result = build(tmp_path)
+    assert result.returncode != 0
+    assert "boom" in result.stdout + result.stderr
