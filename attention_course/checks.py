@@ -87,7 +87,8 @@ class _Learner:
             )
         args = copy.deepcopy(args)  # the learner's code may change its inputs in place
         try:
-            return self.answer(*args)
+            with np.errstate(all="ignore"):  # the check explains a nan or inf better than numpy's warning
+                return self.answer(*args)
         except NotImplementedError:
             raise _NotAttempted from None
         except Exception as error:  # noqa: BLE001 - any error in learner code becomes a sentence
@@ -134,7 +135,7 @@ def _diagnose(got: np.ndarray, name: str, case: str, expected, wrong_answers) ->
 
 
 def _catalogue_cases(texts):
-    return [(f"the query {text!r} on the video catalogue", lookup.embed_query(text), lookup.KEYS, lookup.VALUES)
+    return [(f"the query {text!r} (video catalogue)", lookup.embed_query(text), lookup.KEYS, lookup.VALUES)
             for text in texts]
 
 
@@ -227,6 +228,9 @@ def softmax(learner) -> str:
         got = _as_array(got, learner.name, case, x.shape, "one weight per entry")
         expected = reference_softmax(x)
         wrong = [(reference_softmax(x.reshape(-1)).reshape(x.shape), "you divided by the sum over the whole array; normalise each row on its own (axis=-1, keepdims=True).")]
+        with np.errstate(over="ignore"):
+            for unnormalised in (np.exp(x), np.exp(x - x.max(axis=-1, keepdims=True))):
+                wrong.append((unnormalised, "you exponentiated but never divided: divide by each row's sum so it sums to 1."))
         if x.ndim == 2:
             column_softmax = reference_softmax(x, dim=0)
             wrong.append((column_softmax, "your columns sum to 1 but your rows do not: normalise over the last axis (axis=-1)."))

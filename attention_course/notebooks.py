@@ -42,12 +42,12 @@ class NotebookSourceError(Exception):
 def check_markers(path: Path, text: str) -> None:
     """Solution markers must sit inside a code cell, balanced, one pair at a time."""
     fence = None  # the backticks that opened the current code cell
-    begin_line = None
+    begin_line = fence_line = None
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         opening = re.match(r"^(`{3,})\{code-cell\}", stripped)
         if fence is None and opening:
-            fence = opening.group(1)
+            fence, fence_line = opening.group(1), number
             continue
         if fence is not None and stripped == fence:
             if begin_line is not None:
@@ -69,7 +69,7 @@ def check_markers(path: Path, text: str) -> None:
                 raise NotebookSourceError(f"{path}:{number}: '{END}' without a '{BEGIN}' before it.")
             begin_line = None
     if fence is not None:
-        raise NotebookSourceError(f"{path}: a code cell opened with {fence} is never closed.")
+        raise NotebookSourceError(f"{path}:{fence_line}: this code cell, opened with {fence}, is never closed.")
 
 
 def toc_files(root: Path) -> set[str]:
@@ -118,7 +118,7 @@ class Lowering:
         text = re.sub(r"^%.*\n?", "", text, flags=re.M)  # MyST comments
         text = self._directives(text)
         text = self._roles(text)
-        return text.strip()
+        return re.sub(r"\n{3,}", "\n\n", text).strip()
 
     def _number_title(self, text: str) -> str:
         """The book numbers the title: `# Title` -> `# NN. Title`, but never a `# comment` inside a fenced block."""
@@ -182,13 +182,16 @@ class Lowering:
                 if content not in self.equations:
                     raise self.error(f"{{eq}}`{content}` refers to no labelled equation in this lesson.")
                 return f"({self.equations[content]})"
+            if name in ("ref", "numref", "doc") and not shown:
+                raise self.error(f"give {{{name}}}`{content}` its link text, as in {{{name}}}`the text <{content}>`.")
             if name in ("ref", "numref", "doc", "term", "download"):
                 return shown.group(1) if shown else content
             if name in ("cite", "cite:p", "cite:t", "cite:ps", "cite:ts"):
                 return self._citation(name, content)
             raise self.error(f"the {{{name}}} role has no plain-Markdown lowering; add one in notebooks.py.")
 
-        return re.sub(r"\{([\w:-]+)\}`([^`]+)`", role, text)
+        # Scanning roles and inline code together, left to right, leaves code such as `{math}` alone.
+        return re.sub(r"\{([\w:-]+)\}`([^`]+)`|`[^`\n]+`", lambda m: role(m) if m.group(1) else m.group(0), text)
 
     def _citation(self, name: str, content: str) -> str:
         parts = []
@@ -286,8 +289,8 @@ def build(path: Path, bibliography: dict, kind: str, shown: Path | None = None) 
             caption = cell.metadata.get("mystnb", {}).get("figure", {}).get("caption")
             if caption:  # the book numbers and captions figures; the notebook gets the same line under the cell
                 figures += 1
-                text = lowering.markdown(" ".join(caption.split()))
-                cells.append(nbformat.v4.new_markdown_cell(f"*Figure {lowering.chapter}.{figures}.* {text}"))
+                caption = lowering.markdown(" ".join(caption.split()))
+                cells.append(nbformat.v4.new_markdown_cell(f"*Figure {lowering.chapter}.{figures}.* {caption}"))
     cells.insert(0, nbformat.v4.new_markdown_cell(_banner(path.stem, kind)))
     for number, cell in enumerate(cells):
         cell.id = f"cell-{number:03d}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -20,7 +21,8 @@ def build(root: Path, output: Path | None = None) -> subprocess.CompletedProcess
     command = [str(JUPYTER_BOOK), "build", str(root), "--warningiserror", "--keep-going", "--all"]
     if output is not None:
         command += ["--path-output", str(output)]
-    return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=900)
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # other tests choose Agg; the book needs inline
+    return subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=900)
 
 
 @pytest.fixture(scope="module")

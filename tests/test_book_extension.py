@@ -1,0 +1,52 @@
+"""attention_course.book: the Sphinx extension that tidies lesson pages (the built pages are tested in test_book.py)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from docutils import nodes
+from docutils.utils import new_document
+
+from attention_course import book
+
+
+def test_jupyterhub_button_comes_from_the_environment(monkeypatch):
+    config = SimpleNamespace(html_theme_options={"launch_buttons": {"jupyterhub_url": ""}})
+    monkeypatch.setenv("JUPYTERHUB_URL", "https://hub.school.test")
+    book._use_hub_from_environment(None, config)
+    assert config.html_theme_options["launch_buttons"]["jupyterhub_url"] == "https://hub.school.test"
+
+
+def test_no_jupyterhub_button_without_the_environment(monkeypatch):
+    config = SimpleNamespace(html_theme_options={"launch_buttons": {"jupyterhub_url": ""}})
+    monkeypatch.delenv("JUPYTERHUB_URL", raising=False)
+    book._use_hub_from_environment(None, config)
+    assert config.html_theme_options["launch_buttons"]["jupyterhub_url"] == ""
+
+
+def test_launch_buttons_point_at_the_learner_notebook_and_downloads_stay():
+    launch = "https://mybinder.org/v2/gh/o/r/main?urlpath=lab/tree/book/01_lookup.md"
+    download = "../_sources/book/01_lookup.md"
+    context = {"header_buttons": [{"type": "group", "buttons": [{"url": launch}]}, {"url": download}]}
+    book._launch_learner_notebook(None, "book/01_lookup", "page.html", context, None)
+    assert context["header_buttons"][0]["buttons"][0]["url"].endswith("lab/tree/lessons/01_lookup.ipynb")
+    assert context["header_buttons"][1]["url"] == download
+
+
+def test_front_matter_pages_are_left_alone():
+    launch = "https://mybinder.org/v2/gh/o/r/main?urlpath=lab/tree/book/setup.md"
+    context = {"header_buttons": [{"url": launch}]}
+    book._launch_learner_notebook(None, "book/setup", "page.html", context, None)
+    assert context["header_buttons"][0]["url"] == launch
+
+
+def test_solution_markers_are_removed_from_code_and_widget_state_dropped():
+    document = new_document("test")
+    source = "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n"
+    document += nodes.literal_block(source, source)
+    js_files = {"ipywidgets_state": (None, {}), "other": ("x.js", {})}
+    env = SimpleNamespace(docname="book/01_lookup", nb_metadata={"book/01_lookup": {"js_files": js_files}})
+    book._tidy_doctree(SimpleNamespace(env=env), document)
+    code = document.children[0].astext()
+    assert "SOLUTION" not in code and "return 1" in code
+    assert list(js_files) == ["other"]

@@ -1,0 +1,423 @@
+"""Every exercise check: the solution passes, a stub is "not attempted", realistic wrong answers fail clearly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from attention_course import checks, lookup
+
+# ---------------------------------------------------------------- correct solutions, as a learner writes them
+
+
+def hard_lookup(query, keys, values):
+    scores = keys @ query
+    return values[np.argmax(scores)]
+
+
+def cosine_similarity(query, keys):
+    return (keys @ query) / (np.linalg.norm(keys, axis=-1) * np.linalg.norm(query))
+
+
+def softmax(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def soft_lookup(query, keys, values, temperature):
+    weights = softmax(keys @ query / temperature)
+    return weights @ values, weights
+
+
+def half_weight_temperature():
+    return 0.33
+
+
+SOLUTIONS = {
+    "hard_lookup": hard_lookup,
+    "cosine_similarity": cosine_similarity,
+    "softmax": softmax,
+    "soft_lookup": soft_lookup,
+    "half_weight_temperature": half_weight_temperature,
+}
+CHECKS = {name: getattr(checks, name) for name in SOLUTIONS}
+
+
+def test_every_check_in_the_module_is_covered_here():
+    public = {
+        name for name, obj in vars(checks).items()
+        if callable(obj) and not name.startswith("_") and getattr(obj, "__module__", None) == checks.__name__
+        and not isinstance(obj, type)
+    }
+    assert public == set(SOLUTIONS)
+
+
+# ---------------------------------------------------------------- the solution passes, the stub is "not attempted"
+
+
+@pytest.mark.parametrize("name", sorted(SOLUTIONS))
+def test_solution_passes(name, capsys):
+    result = CHECKS[name](SOLUTIONS[name])
+    assert isinstance(result, checks.CheckResult)
+    assert result.status == "passed"
+    assert result.name == name
+    out = capsys.readouterr().out
+    assert out.startswith("✔")
+    assert name in out
+    assert result.message in out
+
+
+@pytest.mark.parametrize("name", sorted(SOLUTIONS))
+def test_stub_is_not_attempted_and_does_not_raise(name, capsys):
+    def stub(*args):
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+    result = CHECKS[name](stub)
+    assert isinstance(result, checks.CheckResult)
+    assert result.status == "not attempted"
+    out = capsys.readouterr().out
+    assert "not attempted yet" in out
+    assert "✔" not in out
+
+
+# ---------------------------------------------------------------- solutions written differently still pass
+
+
+def hard_lookup_as_list(query, keys, values):
+    return list(values[int(np.argmax(keys @ query))])
+
+
+def hard_lookup_loop(query, keys, values):
+    best, best_score = 0, -np.inf
+    for i, key in enumerate(keys):
+        score = sum(q * k for q, k in zip(query, key))
+        if score > best_score:
+            best, best_score = i, score
+    return values[best]
+
+
+def cosine_with_torch(query, keys):
+    return torch.nn.functional.cosine_similarity(torch.from_numpy(query)[None], torch.from_numpy(keys), dim=-1)
+
+
+def softmax_with_torch(x):
+    return torch.softmax(torch.from_numpy(x), dim=-1)
+
+
+def softmax_in_place(x):
+    x -= x.max(axis=-1, keepdims=True)  # changes the caller's array: the check must not care
+    np.exp(x, out=x)
+    x /= x.sum(axis=-1, keepdims=True)
+    return x
+
+
+def soft_lookup_as_list(query, keys, values, temperature):
+    weights = softmax(keys @ query / temperature)
+    return [weights @ values, weights]
+
+
+def soft_lookup_mutating(query, keys, values, temperature):
+    keys /= temperature  # changes the caller's keys in place
+    weights = softmax(keys @ query)
+    values *= weights[:, None]
+    return values.sum(axis=0), weights
+
+
+def half_weight_numpy_float():
+    return np.float32(0.35)
+
+
+def half_weight_int_like():
+    return 0.3
+
+
+@pytest.mark.parametrize(("name", "answer"), [
+    ("hard_lookup", hard_lookup_as_list),
+    ("hard_lookup", hard_lookup_loop),
+    ("cosine_similarity", cosine_with_torch),
+    ("softmax", softmax_with_torch),
+    ("softmax", softmax_in_place),
+    ("soft_lookup", soft_lookup_as_list),
+    ("soft_lookup", soft_lookup_mutating),
+    ("half_weight_temperature", half_weight_numpy_float),
+    ("half_weight_temperature", half_weight_int_like),
+])
+def test_other_correct_solutions_pass(name, answer, capsys):
+    keys, values = lookup.KEYS.copy(), lookup.VALUES.copy()
+    assert CHECKS[name](answer).status == "passed"
+    assert capsys.readouterr().out.startswith("✔")
+    # mutating its inputs must not change the catalogue the check (and the lesson) uses afterwards
+    np.testing.assert_array_equal(lookup.KEYS, keys)
+    np.testing.assert_array_equal(lookup.VALUES, values)
+
+
+def test_mutating_learner_does_not_break_later_cases():
+    """A learner that zeroes its inputs after computing the right answer still passes every case."""
+    calls = []
+
+    def vandal(query, keys, values):
+        answer = values[np.argmax(keys @ query)].copy()
+        query[:] = 0
+        keys[:] = 0
+        values[:] = 0
+        calls.append(1)
+        return answer
+
+    assert checks.hard_lookup(vandal).status == "passed"
+    assert len(calls) >= 3
+    assert lookup.KEYS.any() and lookup.VALUES.any()
+
+
+# ---------------------------------------------------------------- realistic wrong answers
+
+
+def _exp_no_max(x):
+    e = np.exp(x)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _no_keepdims_anywhere(x):
+    e = np.exp(x - np.max(x, axis=-1))
+    return e / np.sum(e, axis=-1)
+
+
+def _no_keepdims_on_max(x):
+    e = np.exp(x - np.max(x, axis=-1))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def _no_keepdims_on_sum(x):
+    e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1)
+
+
+def _over_axis_0(x):
+    e = np.exp(x - x.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def _whole_array(x):
+    e = np.exp(x - x.max())
+    return e / e.sum()
+
+
+def _total(x):
+    return float(np.exp(x - x.max()).sum())
+
+
+def _stable_softmax(scores):
+    e = np.exp(scores - scores.max())
+    return e / e.sum()
+
+
+WRONG = [
+    # (check, wrong answer, substrings the message must contain)
+    ("hard_lookup", lambda q, K, V: V[np.argmin(K @ q)], ["argmin"]),
+    ("hard_lookup", lambda q, K, V: K[np.argmax(K @ q)], ["the best key", "return its value"]),
+    ("hard_lookup", lambda q, K, V: np.argmax(K @ q), ["index", "values["]),
+    ("hard_lookup", lambda q, K, V: int(np.argmax(K @ q)), ["index", "values["]),
+    ("hard_lookup", lambda q, K, V: V[np.argmax(np.abs(K @ q))], ["|score|", "argmax"]),
+    ("hard_lookup", lambda q, K, V: V.mean(axis=0), ["averaged", "exactly one"]),
+    ("hard_lookup", lambda q, K, V: V[-1], ["expected"]),
+    ("cosine_similarity", lambda q, K: K @ q, ["plain dot products", "norms"]),
+    ("cosine_similarity", lambda q, K: K @ q / np.linalg.norm(K, axis=-1), ["not by the query's norm"]),
+    ("cosine_similarity", lambda q, K: K @ q / np.linalg.norm(q), ["not by each key's norm"]),
+    ("cosine_similarity", lambda q, K: K @ q / (np.linalg.norm(K, axis=-1) * np.linalg.norm(q)) ** 2, ["squared"]),
+    ("cosine_similarity", lambda q, K: K @ q / np.linalg.norm(K), ["expected"]),
+    ("softmax", _exp_no_max, ["maximum", "[1000, 1001]"]),
+    ("softmax", _no_keepdims_anywhere, ["keepdims"]),
+    ("softmax", _no_keepdims_on_max, ["keepdims"]),
+    ("softmax", _no_keepdims_on_sum, ["keepdims"]),
+    ("softmax", _over_axis_0, ["columns", "last axis"]),
+    ("softmax", _whole_array, ["whole array", "each row"]),
+    ("softmax", _total, ["single number", "one weight per entry"]),
+    ("softmax", lambda x: np.exp(x), ["never divided", "sums to 1"]),
+    ("soft_lookup", lambda q, K, V, t: (_stable_softmax(K @ q * t) @ V, _stable_softmax(K @ q * t)),
+     ["multiplied the scores by the temperature", "divide"]),
+    ("soft_lookup", lambda q, K, V, t: (_stable_softmax(K @ q) @ V, _stable_softmax(K @ q)),
+     ["ignore the temperature"]),
+    ("soft_lookup", lambda q, K, V, t: (V.mean(axis=0), _stable_softmax(K @ q / t)), ["plain average"]),
+    ("soft_lookup", lambda q, K, V, t: (V.mean(axis=0), np.full(len(K), 1 / len(K))), ["expected"]),
+    ("soft_lookup", lambda q, K, V, t: (_stable_softmax(K @ q / t) @ K, _stable_softmax(K @ q / t)),
+     ["shape (4,)", "shape (2,)"]),
+    ("soft_lookup", lambda q, K, V, t: _stable_softmax(K @ q / t), ["return the pair (output, weights)"]),
+    ("soft_lookup", lambda q, K, V, t: _stable_softmax(K @ q / t) @ V, ["return the pair (output, weights)"]),
+    ("soft_lookup", lambda q, K, V, t: (_stable_softmax(K @ q / t), _stable_softmax(K @ q / t) @ V), ["swapped"]),
+    ("soft_lookup", lambda q, K, V, t: (V[np.argmax(K @ q)], _stable_softmax(K @ q / t)), ["hard lookup"]),
+    ("soft_lookup", lambda q, K, V, t: (K @ q / t @ V, K @ q / t), ["apply softmax"]),
+    ("half_weight_temperature", lambda: 0.01, ["raise the temperature", "Cat plays the piano"]),
+    ("half_weight_temperature", lambda: 0.1, ["raise the temperature"]),
+    ("half_weight_temperature", lambda: 1.0, ["lower the temperature"]),
+    ("half_weight_temperature", lambda: 100, ["lower the temperature"]),
+    ("half_weight_temperature", lambda: "0.33", ["as a number", "str"]),
+    ("half_weight_temperature", lambda: -0.33, ["positive"]),
+    ("half_weight_temperature", lambda: 0, ["positive"]),
+    ("half_weight_temperature", lambda: float("nan"), ["positive", "nan"]),
+    ("half_weight_temperature", lambda: float("inf"), ["positive"]),
+    ("half_weight_temperature", lambda: True, ["as a number", "bool"]),
+    ("half_weight_temperature", lambda: [0.33], ["as a number", "list"]),
+]
+
+
+def _assert_one_sentence(error: checks.CheckFailed) -> str:
+    message = str(error)
+    assert message
+    assert "Traceback" not in message
+    assert "\n" not in message
+    assert len(message) < 500
+    lines = error._render_traceback_()
+    assert len(lines) == 1
+    assert lines[0].startswith("✘")
+    assert lines[0] == f"✘ {message}"
+    return message
+
+
+@pytest.mark.parametrize("name", sorted(SOLUTIONS))
+def test_at_least_three_wrong_answers_per_check(name):
+    assert sum(1 for check, _, _ in WRONG if check == name) >= 3
+
+
+@pytest.mark.parametrize(("name", "answer", "needles"), WRONG,
+                         ids=[f"{name}-{i}" for i, (name, _, _) in enumerate(WRONG)])
+def test_wrong_answer_fails_with_a_useful_sentence(name, answer, needles, capsys):
+    with np.errstate(all="ignore"), pytest.raises(checks.CheckFailed) as caught:
+        CHECKS[name](answer)
+    message = _assert_one_sentence(caught.value)
+    for needle in needles:
+        assert needle in message, f"{needle!r} not in {message!r}"
+    assert "✔" not in capsys.readouterr().out
+
+
+def test_check_failed_is_an_assertion_error():
+    # nbval and graders count an AssertionError as a failed cell
+    assert issubclass(checks.CheckFailed, AssertionError)
+
+
+# ---------------------------------------------------------------- failures inside the learner's code
+
+
+def _arguments_free(name, body):
+    """A learner function for `name` whose body is `body()`, with the right number of parameters."""
+    if name == "half_weight_temperature":
+        return lambda: body()
+    return lambda *args: body(*args)
+
+
+@pytest.mark.parametrize("name", sorted(SOLUTIONS))
+def test_learner_error_names_the_error_and_gives_a_hint(name):
+    def broken(*args):
+        return 1 / 0
+
+    with pytest.raises(checks.CheckFailed) as caught:
+        CHECKS[name](_arguments_free(name, broken))
+    message = _assert_one_sentence(caught.value)
+    assert "ZeroDivisionError" in message
+    assert "division by zero" in message
+    assert "Hint:" in message
+    assert caught.value.__suppress_context__  # no chained traceback behind the sentence
+
+
+@pytest.mark.parametrize("name", sorted(SOLUTIONS))
+@pytest.mark.parametrize("error", [KeyError("k"), TypeError("unsupported operand"), IndexError("index 9 is out of bounds")])
+def test_other_learner_errors_are_named(name, error):
+    def broken(*args):
+        raise error
+
+    with pytest.raises(checks.CheckFailed) as caught:
+        CHECKS[name](_arguments_free(name, broken))
+    message = _assert_one_sentence(caught.value)
+    assert type(error).__name__ in message
+    assert "Hint:" in message
+
+
+@pytest.mark.parametrize("name", sorted(SOLUTIONS))
+def test_returning_none_mentions_return(name):
+    def forgot_return(*args):
+        _ = args
+
+    with pytest.raises(checks.CheckFailed) as caught:
+        CHECKS[name](_arguments_free(name, forgot_return))
+    message = _assert_one_sentence(caught.value)
+    assert "return" in message.lower()
+    assert "None" in message
+
+
+@pytest.mark.parametrize("name", sorted(SOLUTIONS))
+@pytest.mark.parametrize("not_a_function", [3.0, "softmax", None, np.array([1.0, 2.0])])
+def test_passing_something_not_callable_is_explained(name, not_a_function):
+    with pytest.raises(checks.CheckFailed) as caught:
+        CHECKS[name](not_a_function)
+    message = _assert_one_sentence(caught.value)
+    assert "expects your function itself" in message
+    assert f"checks.{name}({name})" in message
+    assert type(not_a_function).__name__ in message
+
+
+def test_passing_the_result_instead_of_the_function_is_explained():
+    with pytest.raises(checks.CheckFailed, match="expects your function itself"):
+        checks.softmax(softmax(np.array([1.0, 2.0])))
+
+
+WRONG_SHAPES = [
+    ("hard_lookup", lambda q, K, V: V[np.argmax(K @ q)][:1], "(1,)", "(2,)"),
+    ("hard_lookup", lambda q, K, V: V[np.argmax(K @ q)][None, :], "(1, 2)", "(2,)"),
+    ("cosine_similarity", lambda q, K: (K @ q)[:-1] / np.linalg.norm(K[:-1], axis=-1) / np.linalg.norm(q), "(7,)", "(8,)"),
+    ("cosine_similarity", lambda q, K: cosine_similarity(q, K)[:, None], "(8, 1)", "(8,)"),
+    ("softmax", lambda x: softmax(x)[..., :-1], "(2,)", "(3,)"),
+    ("softmax", lambda x: softmax(x)[None], "(1, 3)", "(3,)"),
+    ("soft_lookup", lambda q, K, V, t: (soft_lookup(q, K, V, t)[0][None], soft_lookup(q, K, V, t)[1]), "(1, 2)", "(2,)"),
+    ("soft_lookup", lambda q, K, V, t: (soft_lookup(q, K, V, t)[0], soft_lookup(q, K, V, t)[1][:-1]), "(7,)", "(8,)"),
+]
+
+
+@pytest.mark.parametrize(("name", "answer", "got", "expected"), WRONG_SHAPES)
+def test_wrong_shape_names_both_shapes(name, answer, got, expected):
+    with pytest.raises(checks.CheckFailed) as caught:
+        CHECKS[name](answer)
+    message = _assert_one_sentence(caught.value)
+    assert f"shape {got}" in message
+    assert f"shape {expected}" in message
+
+
+NAN_ANSWERS = [
+    ("hard_lookup", lambda q, K, V: V[np.argmax(K @ q)] * np.nan),
+    ("cosine_similarity", lambda q, K: (K @ q) * np.nan),
+    ("softmax", lambda x: softmax(x) * np.nan),
+    ("soft_lookup", lambda q, K, V, t: (soft_lookup(q, K, V, t)[0], soft_lookup(q, K, V, t)[1] * np.nan)),
+    ("soft_lookup", lambda q, K, V, t: (soft_lookup(q, K, V, t)[0] * np.nan, soft_lookup(q, K, V, t)[1])),
+    ("half_weight_temperature", lambda: float("nan")),
+]
+
+
+@pytest.mark.parametrize(("name", "answer"), NAN_ANSWERS)
+def test_nan_output_is_named(name, answer):
+    with pytest.raises(checks.CheckFailed) as caught:
+        CHECKS[name](answer)
+    message = _assert_one_sentence(caught.value)
+    assert "nan" in message.lower()
+
+
+@pytest.mark.parametrize("name", ["hard_lookup", "cosine_similarity", "softmax"])
+def test_text_instead_of_numbers_is_explained(name):
+    def wordy(*args):
+        return "the answer"
+
+    with pytest.raises(checks.CheckFailed) as caught:
+        CHECKS[name](wordy)
+    message = _assert_one_sentence(caught.value)
+    assert "str" in message
+
+
+def test_checks_keep_their_names_and_docstrings():
+    for name, check in CHECKS.items():
+        assert check.__name__ == name
+        assert check.__doc__ and "Lesson 1" in check.__doc__ or "lesson 1" in check.__doc__
+
+
+def test_half_weight_temperature_reference_gives_weight_one_half():
+    t = checks._half_weight_temperature()
+    weights = lookup.soft_lookup(lookup.embed_query("cat piano"), lookup.KEYS, lookup.VALUES, t)[1]
+    assert weights.max() == pytest.approx(0.5, abs=1e-9)
+    assert 0.2 < t < 0.5
