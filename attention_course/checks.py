@@ -312,4 +312,4 @@ def half_weight_temperature(learner) -> str:
         raise CheckFailed(
             f"At temperature {got:g} the top video gets only weight {weights.max():.2f}; lower the temperature."
         )
-    return f"at temperature {got:g} the top video gets weight {weights.max():.2f}. (Exactly one half is at {_half_weight_temperature():.3f}.)"
+    return f"at {got:g} the top video gets weight {weights.max():.2f} (exactly one half at {_half_weight_temperature():.3f})."

@@ -25,6 +25,13 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 BOOK_ONLY = "book-only"  # a cell with this tag appears in the book only (e.g. a widget's static counterpart)
 LESSON_GLOB = "[0-9][0-9]_*.md"
+SETUP = """\
+# The lessons use the course's helper package. `make lab` installs it; on Colab or Binder, see the Setup page.
+try:
+    import attention_course
+except ModuleNotFoundError:
+    raise SystemExit("This notebook needs the course's helper package, attention_course: run `make lab` in "
+                     "the course folder, or follow the book's Setup page on Colab or Binder.") from None"""
 
 ADMONITIONS = {
     "note": "Note", "tip": "Tip", "hint": "Hint", "important": "Important", "warning": "Warning",
@@ -291,7 +298,7 @@ def build(path: Path, bibliography: dict, kind: str, shown: Path | None = None) 
                 figures += 1
                 caption = lowering.markdown(" ".join(caption.split()))
                 cells.append(nbformat.v4.new_markdown_cell(f"*Figure {lowering.chapter}.{figures}.* {caption}"))
-    cells.insert(0, nbformat.v4.new_markdown_cell(_banner(path.stem, kind)))
+    cells[:0] = [nbformat.v4.new_markdown_cell(_banner(path.stem, kind)), nbformat.v4.new_code_cell(SETUP)]
     for number, cell in enumerate(cells):
         cell.id = f"cell-{number:03d}"
     notebook = nbformat.v4.new_notebook(cells=cells, metadata={

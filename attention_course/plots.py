@@ -25,7 +25,7 @@ def weights_bar(ax, titles, weights, title: str) -> None:
 def lookup_weights(query_text: str, temperatures=(0.1, 1.0, 10.0)):
     """Soft-lookup weights of every video for one query, at several temperatures side by side."""
     query = lookup.embed_query(query_text)
-    fig, axes = plt.subplots(1, len(temperatures), figsize=(3.4 * len(temperatures) + 2, 3.4), sharey=True)
+    fig, axes = plt.subplots(1, len(temperatures), figsize=(2.6 * len(temperatures) + 2, 3.6), sharey=True)
     for ax, temperature in zip(np.atleast_1d(axes), temperatures):
         output, weights = lookup.soft_lookup(query, lookup.KEYS, lookup.VALUES, temperature)
         weights_bar(ax, lookup.TITLES, weights,
