@@ -298,7 +298,9 @@ def build(path: Path, bibliography: dict, kind: str, shown: Path | None = None) 
                 figures += 1
                 caption = lowering.markdown(" ".join(caption.split()))
                 cells.append(nbformat.v4.new_markdown_cell(f"*Figure {lowering.chapter}.{figures}.* {caption}"))
-    cells[:0] = [nbformat.v4.new_markdown_cell(_banner(path.stem, kind)), nbformat.v4.new_code_cell(SETUP)]
+    after_title = 1 if cells and cells[0].cell_type == "markdown" and cells[0].source.startswith("# ") else 0
+    cells[after_title:after_title] = [nbformat.v4.new_markdown_cell(_banner(path.stem, kind)),
+                                      nbformat.v4.new_code_cell(SETUP)]
     for number, cell in enumerate(cells):
         cell.id = f"cell-{number:03d}"
     notebook = nbformat.v4.new_notebook(cells=cells, metadata={

@@ -232,7 +232,7 @@ def test_lessons_and_solutions_differ_only_in_the_exercise_cells(course):
     assert len(lessons.cells) == len(solutions.cells)
     different = [i for i, (a, b) in enumerate(zip(lessons.cells, solutions.cells)) if a.source != b.source]
     assert len(different) == 4  # the banner and three exercise cells
-    assert different[0] == 0
+    assert different[0] == 1  # the banner follows the title
 
 
 def test_no_outputs_and_no_execution_counts(course):
@@ -243,9 +243,12 @@ def test_no_outputs_and_no_execution_counts(course):
                 assert cell.execution_count is None
 
 
-def test_banner_first(course):
-    assert "learner notebook" in read(course, "lessons").cells[0].source
-    assert "answer key" in read(course, "solutions").cells[0].source
+def test_title_then_banner_then_setup_cell(course):
+    for kind, banner in (("lessons", "learner notebook"), ("solutions", "answer key")):
+        cells = read(course, kind).cells
+        assert cells[0].source.startswith("# 1. ")
+        assert banner in cells[1].source
+        assert cells[2].cell_type == "code" and "import attention_course" in cells[2].source
 
 
 def test_cell_ids_are_stable_and_unique(course):
