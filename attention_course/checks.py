@@ -12,8 +12,8 @@ Checks are plain functions that return a CheckResult, so the grader can use them
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -116,22 +116,22 @@ class Lowering:
 
     def number_equations(self, text: str) -> None:
         """Number labelled equations in order, so {eq} references can be lowered before or after them."""
-        for match in re.finditer(r"^[`:]{3,}\{math\}[^\n]*\n(?::\w+:[^\n]*\n)*?:label:\s*(\S+)", text, re.M):
+        for match in re.finditer(r"^[`:]{3,}\{math\}[^\n]*\n(?::\w+:[^\n]*\n)*?:label:\s*(\S+)", text, re.MULTILINE):
             self.equations.setdefault(match.group(1), f"{self.chapter}.{len(self.equations) + 1}")
 
     def markdown(self, text: str) -> str:
-        text = re.sub(r"^\(([\w-]+)\)=\s*\n", "", text, flags=re.M)  # targets
+        text = re.sub(r"^\(([\w-]+)\)=\s*\n", "", text, flags=re.MULTILINE)  # targets
         text = self._number_title(text)
-        text = re.sub(r"^%.*\n?", "", text, flags=re.M)  # MyST comments
+        text = re.sub(r"^%.*\n?", "", text, flags=re.MULTILINE)  # MyST comments
         text = self._directives(text)
         text = self._roles(text)
         return re.sub(r"\n{3,}", "\n\n", text).strip()
 
     def _number_title(self, text: str) -> str:
         """The book numbers the title: `# Title` -> `# NN. Title`, but never a `# comment` inside a fenced block."""
-        parts = re.split(r"(^(?:`{3,}|:{3,}).*?^(?:`{3,}|:{3,})[ \t]*$)", text, flags=re.M | re.S)
+        parts = re.split(r"(^(?:`{3,}|:{3,}).*?^(?:`{3,}|:{3,})[ \t]*$)", text, flags=re.MULTILINE | re.DOTALL)
         for i in range(0, len(parts), 2):  # even parts are outside fences
-            numbered = re.sub(r"^# (?!\d)", f"# {self.chapter}. ", parts[i], count=1, flags=re.M)
+            numbered = re.sub(r"^# (?!\d)", f"# {self.chapter}. ", parts[i], count=1, flags=re.MULTILINE)
             if numbered != parts[i]:
                 parts[i] = numbered
                 break
@@ -145,7 +145,7 @@ class Lowering:
                 out.append(lines[i])
                 i += 1
                 continue
-            indent, fence, name, argument = opening.groups()
+            _indent, fence, name, argument = opening.groups()
             j = i + 1
             while j < len(lines) and lines[j].strip() != fence:
                 j += 1
@@ -182,7 +182,7 @@ class Lowering:
     def _roles(self, text: str) -> str:
         def role(match: re.Match) -> str:
             name, content = match.group(1), match.group(2)
-            shown = re.match(r"^(.*?)\s*<([^>]+)>$", content, re.S)
+            shown = re.match(r"^(.*?)\s*<([^>]+)>$", content, re.DOTALL)
             if name == "math":
                 return f"${content}$"
             if name == "eq":

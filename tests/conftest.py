@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-CHECK_CALL = re.compile(r"^checks\.\w+\(", re.M)
+CHECK_CALL = re.compile(r"^checks\.\w+\(", re.MULTILINE)
 EXPECTED = {"solutions": "✔", "lessons": "not attempted yet"}
 
 

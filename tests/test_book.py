@@ -22,7 +22,7 @@ def build(root: Path, output: Path | None = None) -> subprocess.CompletedProcess
     if output is not None:
         command += ["--path-output", str(output)]
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # other tests choose Agg; the book needs inline
-    return subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=900)
+    return subprocess.run(command, check=False, cwd=root, env=env, capture_output=True, text=True, timeout=900)
 
 
 @pytest.fixture(scope="module")

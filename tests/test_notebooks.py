@@ -280,7 +280,7 @@ def test_no_myst_syntax_is_left(course, kind):
     for leftover in MYST_LEFTOVERS:
         assert leftover not in text, leftover
     assert not re.search(r"\{[\w:-]+\}`", text), "a MyST role is left"
-    assert not re.search(r"^\([\w-]+\)=", text, re.M), "a MyST target is left"
+    assert not re.search(r"^\([\w-]+\)=", text, re.MULTILINE), "a MyST target is left"
 
 
 def test_equations_are_numbered_and_referenced(course):
@@ -307,11 +307,11 @@ def test_references_keep_their_text(course):
 
 def test_targets_and_comments_are_removed(course):
     text = markdown_text(read(course, "lessons"))
-    assert re.search(r"^# (\d+\. )?A demo lesson$", text, re.M)
+    assert re.search(r"^# (\d+\. )?A demo lesson$", text, re.MULTILINE)
     assert "## Scaled" in text
     assert "MyST comment" not in text
     assert "```python\n# shapes: (B, T, d_k) -- a comment in a fenced block, not a heading\n```" in text
-    assert len(re.findall(r"^# ", text, re.M)) == 2  # the title and the comment; nothing else became a title
+    assert len(re.findall(r"^# ", text, re.MULTILINE)) == 2  # the title and the comment; nothing else became a title
 
 
 def test_directives_become_quoted_blocks(course):

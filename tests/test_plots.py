@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
-
-
-import matplotlib  # noqa: E402
+import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.colors import to_hex  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
 
-from attention_course import lookup, plots  # noqa: E402
+from attention_course import lookup, plots
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +29,7 @@ def bar_widths(ax) -> np.ndarray:
 @pytest.mark.parametrize("n", [1, 3, 8])
 def test_weights_bar_draws_each_weight_and_marks_the_largest(seed, n):
     weights = np.random.default_rng(seed).dirichlet(np.ones(n))
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     plots.weights_bar(ax, [f"item {i}" for i in range(n)], weights, "a title")
     np.testing.assert_allclose(bar_widths(ax), weights)
     colours = [to_hex(patch.get_facecolor()) for patch in ax.patches]

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import html
-import os
 
-
-import matplotlib  # noqa: E402
+import matplotlib
 
 matplotlib.use("Agg")
 
-import ipywidgets as w  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import ipywidgets as w
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from attention_course import lookup, widgets  # noqa: E402
+from attention_course import lookup, widgets
 
 
 @pytest.fixture(autouse=True)
