@@ -92,8 +92,9 @@ class _Learner:
         except NotImplementedError:
             raise _NotAttempted from None
         except Exception as error:  # noqa: BLE001 - any error in learner code becomes a sentence
+            detail = str(error) if len(str(error)) <= 200 else str(error)[:200] + "..."
             raise CheckFailed(
-                f"Your {self.name} raised {type(error).__name__} ({error}) on {case}. Hint: {self.hint}"
+                f"Your {self.name} raised {type(error).__name__} ({detail}) on {case}. Hint: {self.hint}"
             ) from None
 
 
