@@ -69,10 +69,11 @@ def temperature_sweep(query_text: str, temperatures=None):
     fig.legend(*left.get_legend_handles_labels(), loc="lower center", ncol=4, fontsize=8, frameon=False)
     right.plot(temperatures, entropy, color="k")
     right.axhline(np.log2(len(lookup.TITLES)), ls="--", color="grey")
-    right.text(temperatures[0], np.log2(len(lookup.TITLES)) - 0.25, "uniform: log2(8) = 3 bits", fontsize=8)
+    n = len(lookup.TITLES)
+    right.text(temperatures[0], np.log2(n) - 0.25, f"uniform: log2({n}) = {np.log2(n):.0f} bits", fontsize=8)
     right.set_xscale("log")
     right.set_xlabel("temperature (log scale)")
     right.set_ylabel("entropy (bits)")
-    right.set_title("Entropy: 0 = one video, 3 = all alike", fontsize=10)
+    right.set_title(f"Entropy: 0 = one video, {np.log2(n):.0f} = all alike", fontsize=10)
     fig.tight_layout(rect=(0, 0.14, 1, 1))  # leave room for the legend underneath
     return fig
