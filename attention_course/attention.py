@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -23,3 +25,26 @@ def softmax(x, dim: int = -1):
         shifted = x - x.max(axis=dim, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=dim, keepdims=True)
+
+
+def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None):
+    """softmax(q kᵀ / √d_k) v, returning (output, weights). Introduced in lesson 2.
+
+    q: (..., T_q, d_k), k: (..., T_k, d_k), v: (..., T_k, d_v); leading dimensions (batch, heads) broadcast.
+    mask: boolean, broadcastable to (..., T_q, T_k), True = may attend (as in F.scaled_dot_product_attention).
+    Returns output (..., T_q, d_v) and weights (..., T_q, T_k). A query that may attend to nothing gets
+    all-zero weights and a zero output, as torch's own function gives (lesson 5 shows why not NaN).
+    """
+    if q.size(-1) != k.size(-1):
+        raise ValueError(f"q and k must share their last dimension d_k; got q {tuple(q.shape)} and k {tuple(k.shape)}")
+    if k.size(-2) != v.size(-2):
+        raise ValueError(f"k and v must have the same number of positions T_k; got k {tuple(k.shape)} and v {tuple(v.shape)}")
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))  # (..., T_q, d_k) @ (..., d_k, T_k) -> (..., T_q, T_k)
+    if mask is not None:
+        if mask.dtype != torch.bool:
+            raise TypeError(f"mask must be boolean (True = may attend); got dtype {mask.dtype}")
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = softmax(scores, dim=-1)  # (..., T_q, T_k)
+    if mask is not None:
+        weights = weights.masked_fill(~mask.any(dim=-1, keepdim=True), 0.0)  # rows with no allowed key: 0, not NaN
+    return weights @ v, weights  # (..., T_q, T_k) @ (..., T_k, d_v) -> (..., T_q, d_v)

@@ -1,138 +1,14 @@
-"""Exercise checks: run the learner's code on several cases and say, in one sentence, what is wrong.
-
-Every check takes the learner's function (or answer) and either
-- prints "✔ <name>: ..." when every case passes,
-- prints "○ <name>: not attempted yet ..." while the function still raises NotImplementedError,
-  so the learner notebooks run clean from top to bottom, or
-- raises CheckFailed, whose notebook display is that one sentence, not a traceback.
-
-Checks are plain functions that return a CheckResult, so the grader can use them too.
-"""
+"""Checks for lesson 1, search as lookup."""
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import numpy as np
 
-from . import lookup
-from .attention import softmax as reference_softmax
+from .. import lookup
+from ..attention import softmax as reference_softmax
+from .core import CheckFailed, as_array, check, close, diagnose
 
-
-class CheckFailed(AssertionError):
-    """A wrong answer. In Jupyter it is shown as its message alone."""
-
-    def _render_traceback_(self):  # IPython's hook for a custom error display
-        return [f"✘ {self}"]
-
-
-class _NotAttempted(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    name: str
-    status: str  # "passed" or "not attempted"
-    message: str
-
-    def _ipython_display_(self) -> None:  # the message is printed already; keep the cell's Out[] empty
-        pass
-
-
-def _check(hint: str):
-    """Turn a function that raises CheckFailed on a wrong answer into a check.
-
-    `hint` is added when the learner's code itself raises an error.
-    """
-
-    def decorate(body: Callable[[Callable], str]):
-        name = body.__name__
-
-        def run_check(answer) -> CheckResult:
-            try:
-                success = body(_Learner(answer, name, hint))
-            except _NotAttempted:
-                message = (
-                    f"○ {name}: not attempted yet. Replace `raise NotImplementedError()` "
-                    "with your code, run that cell, then run this one again."
-                )
-                print(message)
-                return CheckResult(name, "not attempted", message)
-            message = f"✔ {name}: {success}"
-            print(message)
-            return CheckResult(name, "passed", message)
-
-        run_check.__name__ = name
-        run_check.__qualname__ = name
-        run_check.__doc__ = body.__doc__
-        return run_check
-
-    return decorate
-
-
-class _Learner:
-    """Calls the learner's function safely and turns every kind of failure into one sentence."""
-
-    def __init__(self, answer, name: str, hint: str):
-        self.answer, self.name, self.hint = answer, name, hint
-
-    def __call__(self, *args, case: str):
-        if not callable(self.answer):
-            raise CheckFailed(
-                f"checks.{self.name} expects your function itself, as in checks.{self.name}({self.name}); "
-                f"you passed a {type(self.answer).__name__}."
-            )
-        args = copy.deepcopy(args)  # the learner's code may change its inputs in place
-        try:
-            with np.errstate(all="ignore"):  # the check explains a nan or inf better than numpy's warning
-                return self.answer(*args)
-        except NotImplementedError:
-            raise _NotAttempted from None
-        except Exception as error:  # noqa: BLE001 - any error in learner code becomes a sentence
-            detail = str(error) if len(str(error)) <= 200 else str(error)[:200] + "..."
-            raise CheckFailed(
-                f"Your {self.name} raised {type(error).__name__} ({detail}) on {case}. Hint: {self.hint}"
-            ) from None
-
-
-def _as_array(result, name: str, case: str, shape: tuple[int, ...], what: str) -> np.ndarray:
-    """Convert a returned value to a float array, or explain why it is the wrong kind of thing."""
-    if result is None:
-        raise CheckFailed(f"Your {name} returned None on {case}; did you forget `return`?")
-    if hasattr(result, "detach"):  # a torch tensor is fine too
-        result = result.detach().cpu().numpy()
-    try:
-        array = np.asarray(result, dtype=float)
-    except (TypeError, ValueError):
-        raise CheckFailed(
-            f"Your {name} returned a {type(result).__name__} on {case}; expected {what}, an array of numbers."
-        ) from None
-    if array.shape != shape:
-        raise CheckFailed(
-            f"Your {name} returned shape {array.shape} on {case}; expected shape {shape} ({what})."
-        )
-    if np.isnan(array).any():
-        raise CheckFailed(f"Your {name} returned NaN on {case}; look for 0/0 or inf - inf.")
-    return array
-
-
-def _close(a, b) -> bool:
-    return a.shape == np.shape(b) and np.allclose(a, b, rtol=1e-5, atol=1e-7)
-
-
-def _diagnose(got: np.ndarray, name: str, case: str, expected, wrong_answers) -> None:
-    """Raise with the message of the first known mistake `got` matches, else a generic one."""
-    if _close(got, expected):
-        return
-    for wrong, message in wrong_answers:
-        if _close(got, wrong):
-            raise CheckFailed(f"On {case}, {message}")
-    raise CheckFailed(
-        f"Your {name} gave {np.round(got, 4).tolist()} on {case}; expected {np.round(expected, 4).tolist()}."
-    )
+__all__ = ["hard_lookup", "cosine_similarity", "softmax", "soft_lookup", "half_weight_temperature"]
 
 
 def _catalogue_cases(texts):
@@ -146,10 +22,7 @@ def _random_case(seed: int, n: int, d_k: int, d_v: int):
             rng.normal(size=d_k), rng.normal(size=(n, d_k)), rng.normal(size=(n, d_v)))
 
 
-# ---------------------------------------------------------------- lesson 1
-
-
-@_check(hint="score every key with a dot product (keys @ query), then take values[np.argmax(scores)].")
+@check(hint="score every key with a dot product (keys @ query), then take values[np.argmax(scores)].")
 def hard_lookup(learner) -> str:
     """Lesson 1: hard_lookup(query, keys, values) returns the value of the best-scoring key."""
     cases = _catalogue_cases(["cat piano", "lasagna recipe", "physics"]) + [
@@ -164,10 +37,10 @@ def hard_lookup(learner) -> str:
         got = learner(query, keys, values, case=case)
         if isinstance(got, (int, float, np.integer, np.floating)) and not isinstance(got, bool) and float(got) == best:
             raise CheckFailed(f"On {case}, you returned the index {best} of the best key; return its value, values[{best}].")
-        if np.shape(got) == keys.shape[1:] and _close(np.asarray(got, dtype=float), keys[best]):
+        if np.shape(got) == keys.shape[1:] and close(np.asarray(got, dtype=float), keys[best]):
             raise CheckFailed(f"On {case}, you returned the best key; the key only finds the match, return its value.")
-        got = _as_array(got, learner.name, case, values.shape[1:], "one value vector")
-        _diagnose(got, learner.name, case, values[best], [
+        got = as_array(got, learner.name, case, values.shape[1:], "one value vector")
+        diagnose(got, learner.name, case, values[best], [
             (values[np.argmax(np.abs(scores))],
              "you picked the largest |score|; a negative score is a poor match, so take the argmax of the scores themselves."),
             (values[np.argmin(scores)], "you returned the worst match; take the argmax of the scores, not the argmin."),
@@ -176,7 +49,7 @@ def hard_lookup(learner) -> str:
     return f"all {len(cases)} cases pass, including one where every score is negative."
 
 
-@_check(hint="divide the dot products keys @ query by np.linalg.norm(keys, axis=-1) * np.linalg.norm(query).")
+@check(hint="divide the dot products keys @ query by np.linalg.norm(keys, axis=-1) * np.linalg.norm(query).")
 def cosine_similarity(learner) -> str:
     """Lesson 1: cosine_similarity(query, keys) -> (N,) cosines of the angles."""
     # The first query's norm is not 1, so dividing by the query's norm alone is not mistaken for plain dot products.
@@ -187,8 +60,8 @@ def cosine_similarity(learner) -> str:
         dots = keys @ query
         key_norms, query_norm = np.linalg.norm(keys, axis=-1), np.linalg.norm(query)
         expected = dots / (key_norms * query_norm)
-        got = _as_array(learner(query, keys, case=case), learner.name, case, (len(keys),), "one similarity per key")
-        _diagnose(got, learner.name, case, expected, [
+        got = as_array(learner(query, keys, case=case), learner.name, case, (len(keys),), "one similarity per key")
+        diagnose(got, learner.name, case, expected, [
             (dots, "you returned the plain dot products; divide each by the norms of the query and of the key."),
             (dots / key_norms, "you divided by the key norms but not by the query's norm."),
             (dots / query_norm, "you divided by the query's norm but not by each key's norm."),
@@ -199,7 +72,7 @@ def cosine_similarity(learner) -> str:
     return f"all {len(cases)} cases pass, including a query made 10 times longer."
 
 
-@_check(hint="subtract x.max(axis=-1, keepdims=True) from x, exponentiate, and divide by the sum over axis=-1 with keepdims=True.")
+@check(hint="subtract x.max(axis=-1, keepdims=True) from x, exponentiate, and divide by the sum over axis=-1 with keepdims=True.")
 def softmax(learner) -> str:
     """Lesson 1: softmax(x) over the last axis, numerically stable, for any number of dimensions."""
     rng = np.random.default_rng(2)
@@ -226,7 +99,7 @@ def softmax(learner) -> str:
                 "underflows to 0 (then 0/0) for very negative ones. Subtract each row's maximum before exp; "
                 "the result is mathematically the same."
             )
-        got = _as_array(got, learner.name, case, x.shape, "one weight per entry")
+        got = as_array(got, learner.name, case, x.shape, "one weight per entry")
         expected = reference_softmax(x)
         wrong = [(reference_softmax(x.reshape(-1)).reshape(x.shape), "you divided by the sum over the whole array; normalise each row on its own (axis=-1, keepdims=True).")]
         with np.errstate(over="ignore"):
@@ -241,14 +114,14 @@ def softmax(learner) -> str:
             e = np.exp(x - x.max(axis=-1))  # the row maxima without keepdims=True: row i meets row j's maximum
             wrong.append((e / e.sum(axis=-1, keepdims=True), "without keepdims=True, x.max(axis=-1) broadcasts along the wrong axis, so each row has another row's maximum subtracted."))
             wrong.append((e / e.sum(axis=-1), "without keepdims=True, the row maxima and the row sums broadcast along the wrong axis; use keepdims=True in both."))
-        _diagnose(got, learner.name, case, expected, wrong)
+        diagnose(got, learner.name, case, expected, wrong)
         row_sums = got.sum(axis=-1)
         if not np.allclose(row_sums, 1):
             raise CheckFailed(f"On {case}, a row of your weights sums to {row_sums.flat[0]:.4g}; softmax rows must sum to 1.")
     return f"all {len(cases)} cases pass, including [1000, 1001], -inf and 3-d input."
 
 
-@_check(hint="weights = softmax(keys @ query / temperature); output = weights @ values; return output, weights.")
+@check(hint="weights = softmax(keys @ query / temperature); output = weights @ values; return output, weights.")
 def soft_lookup(learner) -> str:
     """Lesson 1: soft_lookup(query, keys, values, temperature) -> (output, weights)."""
     cases = []
@@ -264,16 +137,16 @@ def soft_lookup(learner) -> str:
         output, weights = got
         if np.shape(output) == (len(keys),) and np.shape(weights) == values.shape[1:] and len(keys) != values.shape[1]:
             raise CheckFailed(f"On {case}, your pair looks swapped: return (output, weights), output first.")
-        weights = _as_array(weights, learner.name, case, (len(keys),), "the weights, one per key")
+        weights = as_array(weights, learner.name, case, (len(keys),), "the weights, one per key")
         scores = keys @ query
         expected_weights = reference_softmax(scores / temperature)
-        _diagnose(weights, learner.name, case, expected_weights, [
+        diagnose(weights, learner.name, case, expected_weights, [
             (reference_softmax(scores * temperature), "you multiplied the scores by the temperature; divide by it."),
             (reference_softmax(scores), "your weights ignore the temperature; divide the scores by it before the softmax."),
             (scores / temperature, "your weights are the raw scores; apply softmax so they are positive and sum to 1."),
         ])
-        output = _as_array(output, learner.name, case, values.shape[1:], "one blended value vector")
-        _diagnose(output, learner.name, case, expected_weights @ values, [
+        output = as_array(output, learner.name, case, values.shape[1:], "one blended value vector")
+        diagnose(output, learner.name, case, expected_weights @ values, [
             (values.mean(axis=0), "your output is the plain average of the values; weight each value by its weight."),
             (values[np.argmax(scores)], "your output is the hard lookup; blend all values by their weights."),
         ])
@@ -291,7 +164,7 @@ def _half_weight_temperature() -> float:
     return float(np.sqrt(low * high))
 
 
-@_check(hint="your function should just return the temperature you read off the widget, as a number.")
+@check(hint="your function should just return the temperature you read off the widget, as a number.")
 def half_weight_temperature(learner) -> str:
     """Lesson 1's widget exercise: the temperature where the top weight for 'cat piano' is one half."""
     case = "the widget exercise"

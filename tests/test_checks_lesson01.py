@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from attention_course import checks, lookup
+from attention_course.checks import lesson01
 
 # ---------------------------------------------------------------- correct solutions, as a learner writes them
 
@@ -46,11 +47,12 @@ CHECKS = {name: getattr(checks, name) for name in SOLUTIONS}
 
 def test_every_check_in_the_module_is_covered_here():
     public = {
-        name for name, obj in vars(checks).items()
-        if callable(obj) and not name.startswith("_") and getattr(obj, "__module__", None) == checks.__name__
+        name for name, obj in vars(lesson01).items()
+        if callable(obj) and not name.startswith("_") and getattr(obj, "__module__", None) == lesson01.__name__
         and not isinstance(obj, type)
     }
     assert public == set(SOLUTIONS)
+    assert all(getattr(checks, name) is getattr(lesson01, name) for name in SOLUTIONS)  # exported as checks.<name>
 
 
 # ---------------------------------------------------------------- the solution passes, the stub is "not attempted"
@@ -417,7 +419,7 @@ def test_checks_keep_their_names_and_docstrings():
 
 
 def test_half_weight_temperature_reference_gives_weight_one_half():
-    t = checks._half_weight_temperature()
+    t = lesson01._half_weight_temperature()
     weights = lookup.soft_lookup(lookup.embed_query("cat piano"), lookup.KEYS, lookup.VALUES, t)[1]
     assert weights.max() == pytest.approx(0.5, abs=1e-9)
     assert 0.2 < t < 0.5

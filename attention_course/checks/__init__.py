@@ -1,0 +1,16 @@
+"""Exercise checks: run the learner's code on several cases and say, in one sentence, what is wrong.
+
+A check takes the learner's function (or answer) and either prints "✔ <name>: ...", prints
+"○ <name>: not attempted yet ..." while the function still raises NotImplementedError (so learner
+notebooks run clean), or raises CheckFailed, whose notebook display is one sentence, not a traceback.
+Checks return a CheckResult, so the grader can use them too. One module per lesson; lessons call them
+as `checks.<exercise>(answer)`.
+"""
+
+from . import lesson01, lesson02, lesson03
+from .core import CheckFailed, CheckResult
+from .lesson01 import *  # noqa: F403 - every module lists its checks in __all__
+from .lesson02 import *  # noqa: F403
+from .lesson03 import *  # noqa: F403
+
+__all__ = ["CheckFailed", "CheckResult", *lesson01.__all__, *lesson02.__all__, *lesson03.__all__]

@@ -1,0 +1,3 @@
+"""Checks for lesson 02."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Checks for lesson 03."""
+
+__all__: list[str] = []
