@@ -82,3 +82,158 @@ def lookup_explorer(query: str = "cat piano", temperature: float = 1.0) -> w.VBo
     box = w.VBox([w.HBox(list(controls.values())), summary, plot])
     box.controls, box.summary = controls, summary
     return box
+
+
+# ---------------------------------------------------------------- lesson 2: why scale by 1/√d_k
+
+
+@dataclass(frozen=True)
+class ScalingState:
+    """Everything the scaling widget shows, for one d_k with or without the 1/√d_k scale."""
+
+    d_k: int
+    scaled: bool
+    scores: np.ndarray  # (N,) the scores fed to the softmax
+    weights: np.ndarray  # (N,), all zeros when there is nothing to show
+    entropy: float  # bits
+    message: str  # one plain HTML sentence: what the weights do, or what is wrong with the input
+
+
+def scaling_state(d_k: int, scaled: bool) -> ScalingState:
+    """One seeded query against 16 seeded keys of width d_k, scaled or not, with a sentence about it."""
+    from . import scaling  # here, not at the top: widgets.py is shared
+
+    n = scaling.EXAMPLE_NUM_KEYS
+    largest = max(scaling.EXAMPLE_D_KS)
+    if isinstance(d_k, bool) or not isinstance(d_k, (int, np.integer)) or not 1 <= d_k <= largest:
+        zeros = np.zeros(n)
+        return ScalingState(0, bool(scaled), zeros, zeros, 0.0,
+                            f"d_k must be a whole number from 1 to {largest}; got {html.escape(repr(d_k))}.")
+    d_k, scaled = int(d_k), bool(scaled)
+    scores, weights = scaling.example(d_k, scaled)
+    entropy = float(scaling.entropy_bits(weights))
+    best = int(np.argmax(weights))
+    how = "scaled by 1/√d_k" if scaled else "<b>not</b> scaled"
+    typical = "1" if scaled else f"√d_k = {np.sqrt(d_k):.1f}"
+    message = (
+        f"d_k = {d_k}, {how}: the {n} scores have standard deviation {scores.std():.2f} "
+        f"({typical} on average). Key {best + 1} takes weight <b>{weights[best]:.2f}</b>; "
+        f"the entropy is <b>{entropy:.2f} bits</b> (at most {np.log2(n):.0f}, when all keys weigh alike)."
+    )
+    return ScalingState(d_k, scaled, scores, weights, entropy, message)
+
+
+def scaling_explorer(d_k: int = 64, scaled: bool = False) -> w.VBox:
+    """Move d_k and switch the 1/√d_k scale on and off; see the weights of 16 keys and their entropy. Lesson 2."""
+    from . import scaling
+
+    controls = {
+        "d_k": w.SelectionSlider(options=list(scaling.EXAMPLE_D_KS), value=d_k, description="d_k",
+                                 continuous_update=False),
+        "scaled": w.Checkbox(value=scaled, description="scale by 1/√d_k", indent=False),
+    }
+    summary = w.HTML()
+    plot = w.Output()
+
+    def update(_change=None) -> None:
+        state = scaling_state(controls["d_k"].value, controls["scaled"].value)
+        summary.value = state.message
+        with plot:
+            plot.clear_output(wait=True)
+            fig, ax = plt.subplots(figsize=(6.5, 3))
+            label = "scaled by 1/√d_k" if state.scaled else "not scaled"
+            plots.key_weights_bar(ax, state.weights, f"d_k = {state.d_k}, {label}: entropy {state.entropy:.2f} bits")
+            fig.tight_layout()
+            display(fig)
+            plt.close(fig)
+
+    for control in controls.values():
+        control.observe(update, names="value")
+    update()
+    box = w.VBox([w.HBox(list(controls.values())), summary, plot])
+    box.controls, box.summary = controls, summary
+    return box
+
+
+# ---------------------------------------------------------------- lesson 3: one token's attention over a sentence
+
+
+@dataclass(frozen=True)
+class TokenAttentionState:
+    """Everything the token-attention widget shows: one token's self-attention weights over the sentence."""
+
+    tokens: tuple[str, ...]
+    weights: np.ndarray  # (T,), all zeros when there is nothing to show
+    message: str  # one plain HTML sentence: where the token looks, or what is wrong with the input
+
+
+def token_attention_state(token: str, weights: str = "hand-designed", strength: float = 6.0,
+                          seed: int = 0) -> TokenAttentionState:
+    """The attention of `token` over lesson 3's sentence, under hand-designed or random (seeded) projections."""
+    from . import self_attention as sa  # here, not at the top: widgets.py is shared
+
+    tokens = tuple(sa.tokenize(sa.SENTENCE))
+    zeros = np.zeros(len(tokens))
+    if token not in tokens:
+        return TokenAttentionState(tokens, zeros, f"Pick one of the tokens: {', '.join(tokens)}.")
+    if weights not in ("hand-designed", "random"):
+        return TokenAttentionState(tokens, zeros, "The weights are either 'hand-designed' or 'random'.")
+    if isinstance(strength, bool) or not isinstance(strength, (int, float, np.number)) or not (
+            np.isfinite(strength) and strength >= 0):
+        return TokenAttentionState(tokens, zeros, "The strength must be a number from 0 up.")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        return TokenAttentionState(tokens, zeros, "The seed must be a whole number from 0 up.")
+    row = sa.attention_over_sentence(weights, float(strength), int(seed)).numpy()[tokens.index(token)]  # (T,)
+    which = "hand-designed weights" if weights == "hand-designed" else f"random weights (seed {seed})"
+    top = [t for t, weight in zip(tokens, row) if weight > row.max() - 1e-6]  # ties are named together
+    if np.ptp(row) < 1e-9:
+        where = f"<b>{html.escape(token)}</b> spreads its attention evenly, {row[0]:.2f} to every token"
+    else:
+        named = " and ".join(f"<b>{html.escape(t)}</b>" for t in top)
+        where = f"<b>{html.escape(token)}</b> attends most to {named} ({row.max():.2f}{' each' if len(top) > 1 else ''})"
+    listed = ", ".join(f"{html.escape(t)} {w:.2f}" for t, w in zip(tokens, row))
+    pair = row[tokens.index("I")] + row[tokens.index("you")]
+    message = (f"With the {which} at strength {float(strength):.1f}, {where}. All its weights: {listed}; "
+               f"'I' and 'you' together get {pair:.3f}.")
+    return TokenAttentionState(tokens, row, message)
+
+
+def token_attention_explorer(token: str = "love", weights: str = "hand-designed", strength: float = 6.0,
+                             seed: int = 0) -> w.VBox:
+    """Pick a token of "Hello I love you" and see its attention, with hand-designed or random weights. Lesson 3."""
+    from . import self_attention as sa
+
+    tokens = sa.tokenize(sa.SENTENCE)
+    controls = {
+        "token": w.ToggleButtons(options=tokens, value=token, description="token",
+                                 style={"button_width": "70px"}),
+        "weights": w.ToggleButtons(options=["hand-designed", "random"], value=weights, description="weights"),
+        "strength": w.FloatSlider(value=strength, min=0.0, max=10.0, step=0.1, description="strength",
+                                  readout_format=".1f", continuous_update=False),
+        "seed": w.IntSlider(value=seed, min=0, max=9, description="random seed", continuous_update=False,
+                            style={"description_width": "initial"}),
+    }
+    summary = w.HTML()
+    plot = w.Output()
+
+    def update(_change=None) -> None:
+        controls["seed"].disabled = controls["weights"].value != "random"  # the seed only picks random weights
+        state = token_attention_state(controls["token"].value, controls["weights"].value,
+                                      controls["strength"].value, controls["seed"].value)
+        summary.value = state.message
+        with plot:
+            plot.clear_output(wait=True)
+            fig, ax = plt.subplots(figsize=(6.0, 2.6))
+            plots.weights_bar(ax, list(state.tokens), state.weights,
+                              f"{controls['token'].value!r} attends to ({controls['weights'].value} weights)")
+            fig.tight_layout()
+            display(fig)
+            plt.close(fig)
+
+    for control in controls.values():
+        control.observe(update, names="value")
+    update()
+    box = w.VBox([w.HBox([controls["token"], controls["weights"]]),
+                  w.HBox([controls["strength"], controls["seed"]]), summary, plot])
+    box.controls, box.summary = controls, summary
+    return box

@@ -8,7 +8,7 @@ from .. import lookup
 from ..attention import softmax as reference_softmax
 from .core import CheckFailed, as_array, check, close, diagnose
 
-__all__ = ["hard_lookup", "cosine_similarity", "softmax", "soft_lookup", "half_weight_temperature"]
+__all__ = ["cosine_similarity", "half_weight_temperature", "hard_lookup", "soft_lookup", "softmax"]
 
 
 def _catalogue_cases(texts):
