@@ -3,6 +3,8 @@
 Modules:
     attention   softmax and attention itself
     lookup      lesson 1's video catalogue and its hard and soft lookups
+    scaling     lesson 2's measurements of why scores are divided by sqrt(d_k)
+    self_attention  lesson 3's tokens, features and single-head self- and cross-attention
     checks      the exercise checks
     widgets     the interactive widgets (ipywidgets 8)
     plots       the figures the lessons and widgets draw
