@@ -237,3 +237,245 @@ def token_attention_explorer(token: str = "love", weights: str = "hand-designed"
                   w.HBox([controls["strength"], controls["seed"]]), summary, plot])
     box.controls, box.summary = controls, summary
     return box
+
+
+# ---------------------------------------------------------------- lesson 4: the positional encoding at work
+
+POSITIONAL_NUM_POSITIONS, POSITIONAL_D_MODEL = 128, 64  # what the positional widget shows
+
+
+@dataclass(frozen=True)
+class PositionalState:
+    """Everything the positional widget shows, for one position, dimension and offset k."""
+
+    position: int
+    dimension: int
+    offset: int
+    column: np.ndarray  # (N,) the chosen dimension at positions 0 .. N-1
+    dots: np.ndarray  # (N,) PE(position)·PE(q) for q = 0 .. N-1
+    pair_now: np.ndarray  # (2,) the chosen dimension's pair (sin, cos) at the position
+    pair_shifted: np.ndarray  # (2,) the same pair at position + offset
+    pair_rotated: np.ndarray  # (2,) the same pair of M_k·PE(position)
+    angle: float  # k·ω_i, how far M_k turns the pair (radians)
+    error: float  # the largest |M_k·PE(pos) - PE(pos + k)| over all dimensions
+    message: str  # one plain HTML sentence: what the panels show, or what is wrong with the input
+
+
+def _whole(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer))
+
+
+def positional_state(position: int, dimension: int, offset: int, num_positions: int = POSITIONAL_NUM_POSITIONS,
+                     d_model: int = POSITIONAL_D_MODEL) -> PositionalState:
+    """The sinusoidal encoding (num_positions, d_model) seen from one position, one dimension and one offset k."""
+    import torch
+
+    from . import positional  # here, not at the top: widgets.py is shared
+
+    def empty(message: str) -> PositionalState:
+        zeros = np.zeros(num_positions)
+        return PositionalState(0, 0, 0, zeros, zeros, np.zeros(2), np.zeros(2), np.zeros(2), 0.0, 0.0, message)
+
+    last = num_positions - 1
+    if not _whole(position) or not 0 <= position <= last:
+        return empty(f"The position must be a whole number from 0 to {last}.")
+    if not _whole(dimension) or not 0 <= dimension < d_model:
+        return empty(f"The dimension must be a whole number from 0 to {d_model - 1}.")
+    if not _whole(offset) or offset < 0:
+        return empty("The offset k must be a whole number from 0 up.")
+    if position + offset > last:
+        return empty(f"pos + k = {position + offset} is beyond the {num_positions} positions shown; "
+                     f"keep it at most {last}.")
+    position, dimension, offset = int(position), int(dimension), int(offset)
+    pe = positional.sinusoidal_encoding(num_positions, d_model, dtype=torch.float64)  # (N, d_model)
+    M = positional.offset_matrix(offset, d_model, dtype=torch.float64)  # (d_model, d_model)
+    rotated = M @ pe[position]  # (d_model, d_model) @ (d_model,) -> (d_model,)
+    shifted = pe[position + offset]  # (d_model,)
+    dots = (pe @ pe[position]).numpy()  # (N, d_model) @ (d_model,) -> (N,)
+    i = dimension // 2
+    pair = slice(2 * i, 2 * i + 2)
+    omega = float(positional.frequencies(d_model)[i])
+    error = float((rotated - shifted).abs().max())
+    kind = "sine" if dimension % 2 == 0 else "cosine"
+    message = (
+        f"Position <b>{position}</b>, dimension <b>{dimension}</b> ({kind} of pair {i}, which turns by "
+        f"ω_{i} = {omega:.4f} rad per position): PE({position}, {dimension}) = {float(pe[position, dimension]):.3f}. "
+        f"Offset <b>k = {offset}</b>: PE({position})·PE({position + offset}) = <b>{dots[position + offset]:.2f}</b>, "
+        f"which depends on k alone. M_{offset} turns pair {i} by k·ω_{i} = {offset * omega:.3f} rad, and "
+        f"M_{offset}·PE({position}) equals PE({position + offset}) to within {error:.0e} in all {d_model} dimensions."
+    )
+    return PositionalState(position, dimension, offset, pe[:, dimension].numpy(), dots, pe[position, pair].numpy(),
+                           shifted[pair].numpy(), rotated[pair].numpy(), offset * omega, error, message)
+
+
+def positional_explorer(position: int = 10, dimension: int = 4, offset: int = 5) -> w.VBox:
+    """Move the position, the dimension and the offset k; see the encoding, its dot products and M_k. Lesson 4."""
+    last = POSITIONAL_NUM_POSITIONS - 1
+    max_offset = 31
+    controls = {
+        "position": w.IntSlider(value=position, min=0, max=last - max_offset, description="position",
+                                continuous_update=False),
+        "dimension": w.IntSlider(value=dimension, min=0, max=POSITIONAL_D_MODEL - 1, description="dimension",
+                                 continuous_update=False),
+        "offset": w.IntSlider(value=offset, min=0, max=max_offset, description="offset k",
+                              continuous_update=False),
+    }
+    summary = w.HTML()
+    plot = w.Output()
+
+    def update(_change=None) -> None:
+        state = positional_state(controls["position"].value, controls["dimension"].value, controls["offset"].value)
+        summary.value = state.message
+        with plot:
+            plot.clear_output(wait=True)
+            fig = plots.positional_view(state)
+            display(fig)
+            plt.close(fig)
+
+    for control in controls.values():
+        control.observe(update, names="value")
+    update()
+    box = w.VBox([w.HBox(list(controls.values())), summary, plot])
+    box.controls, box.summary = controls, summary
+    return box
+
+
+# ---------------------------------------------------------------- lesson 5: build a mask by clicking
+
+
+@dataclass(frozen=True)
+class MaskState:
+    """Everything the mask widget shows: a (T, T) mask over lesson 5's example and the weights it gives."""
+
+    tokens: tuple[str, ...]
+    mask: np.ndarray  # (T, T) bool, True = may attend; all False when the input was not a mask
+    weights: np.ndarray  # (T, T); a row with no allowed key is all zeros
+    empty_rows: tuple[int, ...]  # the queries that may attend to nothing
+    message: str  # one plain HTML sentence: what the mask does, or what is wrong with the input
+
+
+def _listed(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def mask_state(mask) -> MaskState:
+    """Lesson 3's hand-designed attention over "Hello I love you <pad>" under `mask`, with a sentence about it.
+
+    `mask` is a (T, T) grid of True/False (or 1/0), True = may attend, as a tensor, an array or nested lists.
+    """
+    import torch  # here, not at the top: widgets.py is shared
+
+    from . import masking
+
+    tokens = masking.EXAMPLE_TOKENS
+    T = len(tokens)
+    zeros = np.zeros((T, T))
+    try:
+        array = np.asarray(mask.detach().cpu() if hasattr(mask, "detach") else mask)
+    except (TypeError, ValueError):
+        array = np.zeros(0)
+    valid = array.shape == (T, T) and (array.dtype == bool or (
+        np.issubdtype(array.dtype, np.number) and np.isin(array, (0, 1)).all()))
+    if not valid:
+        return MaskState(tokens, zeros.astype(bool), zeros, (),
+                         f"The mask must be a {T} × {T} grid of True/False (1/0), one row per query.")
+    array = array.astype(bool)
+    weights = masking.example_attention(torch.as_tensor(array)).numpy()  # (T, T)
+    empty = tuple(i for i in range(T) if not array[i].any())
+    if len(empty) == T:
+        what = "No query may attend to anything: every row's weights would be NaN; the package gives them zeros."
+    elif empty:
+        rows = _listed([f"{i} (<b>{html.escape(tokens[i])}</b>)" for i in empty])
+        if len(empty) == 1:
+            what = f"Row {rows} may attend to nothing: its weights would be NaN; the package gives it zeros."
+        else:
+            what = f"Rows {rows} may attend to nothing: their weights would be NaN; the package gives them zeros."
+    elif array.all():
+        what = "Every query may attend to every key (no mask). Every row of weights sums to 1."
+    elif np.array_equal(array, np.tril(np.ones((T, T), dtype=bool))):
+        what = ("This is the causal mask: each token sees itself and the tokens before it. "
+                "Every row of weights sums to 1.")
+    else:
+        what = "Every query may attend to at least one key, so every row of weights sums to 1."
+    hidden = int((~array).sum())
+    if hidden == 1:
+        what += f" 1 of {T * T} cells is hidden; its weight is exactly 0."
+    elif hidden:
+        what += f" {hidden} of {T * T} cells are hidden; their weights are exactly 0."
+    return MaskState(tokens, array, weights, empty, what)
+
+
+def mask_explorer(mask: str = "causal") -> w.VBox:
+    """Click a T × T grid to build a mask and see the attention weights it gives. Lesson 5.
+
+    `mask` is the starting mask: "causal", "all allowed" or "none allowed". Each toggle is one (query, key)
+    cell, named "i,j" in `.controls`; the buttons "causal", "all allowed" and "none allowed" reset the grid.
+    """
+    from . import masking
+
+    tokens = masking.EXAMPLE_TOKENS
+    T = len(tokens)
+    presets = {
+        "causal": np.tril(np.ones((T, T), dtype=bool)),
+        "all allowed": np.ones((T, T), dtype=bool),
+        "none allowed": np.zeros((T, T), dtype=bool),
+    }
+    if mask not in presets:
+        raise ValueError(f"mask must be one of {list(presets)}; got {mask!r}")
+    cells = {
+        f"{i},{j}": w.ToggleButton(value=bool(presets[mask][i, j]), tooltip=f"may {tokens[i]} attend to {tokens[j]}?",
+                                   layout=w.Layout(width="58px", height="30px"))
+        for i in range(T) for j in range(T)
+    }
+    buttons = {name: w.Button(description=name, layout=w.Layout(width="110px")) for name in presets}
+    controls = {**cells, **buttons}
+    summary = w.HTML()
+    plot = w.Output()
+    holding = [False]  # True while a preset sets many cells: redraw once, not T·T times
+
+    def current() -> np.ndarray:
+        return np.array([[cells[f"{i},{j}"].value for j in range(T)] for i in range(T)], dtype=bool)
+
+    def update(_change=None) -> None:
+        if holding[0]:
+            return
+        for cell in cells.values():
+            cell.description = "✓" if cell.value else "·"
+            cell.button_style = "info" if cell.value else ""
+        state = mask_state(current())
+        summary.value = state.message
+        with plot:
+            plot.clear_output(wait=True)
+            fig, ax = plt.subplots(figsize=(4.6, 4.2))
+            plots.masked_weights_ax(ax, state.mask, state.weights, list(tokens), "attention weights under this mask")
+            fig.tight_layout()
+            display(fig)
+            plt.close(fig)
+
+    def preset(name: str):
+        def apply(_button=None) -> None:
+            holding[0] = True
+            try:
+                for (i, j), allowed in np.ndenumerate(presets[name]):
+                    cells[f"{i},{j}"].value = bool(allowed)
+            finally:
+                holding[0] = False
+            update()
+        return apply
+
+    for cell in cells.values():
+        cell.observe(update, names="value")
+    for name, button in buttons.items():
+        button.on_click(preset(name))
+    update()
+    label = w.Layout(width="58px", height="30px")
+    header = [w.HTML("<b>query ↓ key →</b>", layout=w.Layout(width="110px"))]
+    header += [w.HTML(f"<b>{html.escape(t)}</b>", layout=label) for t in tokens]
+    rows = [w.HBox(header)]
+    for i, token in enumerate(tokens):
+        rows.append(w.HBox([w.HTML(f"<b>{html.escape(token)}</b>", layout=w.Layout(width="110px"))]
+                           + [cells[f"{i},{j}"] for j in range(T)]))
+    grid = w.VBox([*rows, w.HBox(list(buttons.values()))])
+    box = w.VBox([w.HBox([grid, plot]), summary])
+    box.controls, box.summary = controls, summary
+    return box

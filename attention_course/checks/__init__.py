@@ -7,11 +7,13 @@ Checks return a CheckResult, so the grader can use them too. One module per less
 as `checks.<exercise>(answer)`.
 """
 
-from . import lesson01, lesson02, lesson03
+from . import lesson01, lesson02, lesson03, lesson04, lesson05
 from .core import CheckFailed as CheckFailed  # re-exported
 from .core import CheckResult as CheckResult
 from .lesson01 import *  # each lesson module lists its checks in __all__
 from .lesson02 import *
 from .lesson03 import *
+from .lesson04 import *
+from .lesson05 import *
 
-LESSONS = {1: lesson01, 2: lesson02, 3: lesson03}  # lesson number -> the module of its checks
+LESSONS = {1: lesson01, 2: lesson02, 3: lesson03, 4: lesson04, 5: lesson05}  # lesson number -> the module of its checks
