@@ -5,6 +5,9 @@ Modules:
     lookup      lesson 1's video catalogue and its hard and soft lookups
     scaling     lesson 2's measurements of why scores are divided by sqrt(d_k)
     self_attention  lesson 3's tokens, features and single-head self- and cross-attention
+    positional  lesson 4's sinusoidal encoding, offset rotations and learned positions
+    masking     lesson 5's padding and causal masks, and the torch mask conventions
+    tiny_lm     lesson 5's tiny next-character model that cheats without a causal mask
     checks      the exercise checks
     widgets     the interactive widgets (ipywidgets 8)
     plots       the figures the lessons and widgets draw
