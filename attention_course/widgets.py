@@ -18,6 +18,35 @@ from IPython.display import display
 from . import lookup, plots
 
 
+def _show(plot: w.Output, fig) -> None:
+    """Replace what `plot` shows by `fig`, then free the figure."""
+    with plot:
+        plot.clear_output(wait=True)
+        display(fig)
+    plt.close(fig)
+
+
+def _one_axes_figure(figsize, draw):
+    """A one-axes figure drawn by `draw(ax)`."""
+    fig, ax = plt.subplots(figsize=figsize)
+    draw(ax)
+    fig.tight_layout()
+    return fig
+
+
+def _assemble(controls: dict, rows: list, summary: w.HTML, plot: w.Output, update) -> w.VBox:
+    """Redraw on every change of a control, draw once now, and lay out: rows of controls, summary, plot.
+
+    The box carries `.controls` and `.summary`, which the tests use to drive the widget headless.
+    """
+    for control in controls.values():
+        control.observe(update, names="value")
+    update()
+    box = w.VBox([*rows, summary, plot])
+    box.controls, box.summary = controls, summary
+    return box
+
+
 @dataclass(frozen=True)
 class LookupState:
     """Everything the lookup widget shows, for one query text and temperature."""
@@ -68,20 +97,10 @@ def lookup_explorer(query: str = "cat piano", temperature: float = 1.0) -> w.VBo
     def update(_change=None) -> None:
         state = lookup_state(controls["query"].value, controls["temperature"].value)
         summary.value = state.message
-        with plot:
-            plot.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(6.5, 3.2))
-            plots.weights_bar(ax, lookup.TITLES, state.weights, f"temperature {controls['temperature'].value:.2f}")
-            fig.tight_layout()
-            display(fig)
-            plt.close(fig)
+        title = f"temperature {controls['temperature'].value:.2f}"
+        _show(plot, _one_axes_figure((6.5, 3.2), lambda ax: plots.weights_bar(ax, lookup.TITLES, state.weights, title)))
 
-    for control in controls.values():
-        control.observe(update, names="value")
-    update()
-    box = w.VBox([w.HBox(list(controls.values())), summary, plot])
-    box.controls, box.summary = controls, summary
-    return box
+    return _assemble(controls, [w.HBox(list(controls.values()))], summary, plot, update)
 
 
 # ---------------------------------------------------------------- lesson 2: why scale by 1/√d_k
@@ -138,21 +157,11 @@ def scaling_explorer(d_k: int = 64, scaled: bool = False) -> w.VBox:
     def update(_change=None) -> None:
         state = scaling_state(controls["d_k"].value, controls["scaled"].value)
         summary.value = state.message
-        with plot:
-            plot.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(6.5, 3))
-            label = "scaled by 1/√d_k" if state.scaled else "not scaled"
-            plots.key_weights_bar(ax, state.weights, f"d_k = {state.d_k}, {label}: entropy {state.entropy:.2f} bits")
-            fig.tight_layout()
-            display(fig)
-            plt.close(fig)
+        label = "scaled by 1/√d_k" if state.scaled else "not scaled"
+        title = f"d_k = {state.d_k}, {label}: entropy {state.entropy:.2f} bits"
+        _show(plot, _one_axes_figure((6.5, 3), lambda ax: plots.key_weights_bar(ax, state.weights, title)))
 
-    for control in controls.values():
-        control.observe(update, names="value")
-    update()
-    box = w.VBox([w.HBox(list(controls.values())), summary, plot])
-    box.controls, box.summary = controls, summary
-    return box
+    return _assemble(controls, [w.HBox(list(controls.values()))], summary, plot, update)
 
 
 # ---------------------------------------------------------------- lesson 3: one token's attention over a sentence
@@ -221,22 +230,11 @@ def token_attention_explorer(token: str = "love", weights: str = "hand-designed"
         state = token_attention_state(controls["token"].value, controls["weights"].value,
                                       controls["strength"].value, controls["seed"].value)
         summary.value = state.message
-        with plot:
-            plot.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(6.0, 2.6))
-            plots.weights_bar(ax, list(state.tokens), state.weights,
-                              f"{controls['token'].value!r} attends to ({controls['weights'].value} weights)")
-            fig.tight_layout()
-            display(fig)
-            plt.close(fig)
+        title = f"{controls['token'].value!r} attends to ({controls['weights'].value} weights)"
+        _show(plot, _one_axes_figure((6.0, 2.6), lambda ax: plots.weights_bar(ax, list(state.tokens), state.weights, title)))
 
-    for control in controls.values():
-        control.observe(update, names="value")
-    update()
-    box = w.VBox([w.HBox([controls["token"], controls["weights"]]),
-                  w.HBox([controls["strength"], controls["seed"]]), summary, plot])
-    box.controls, box.summary = controls, summary
-    return box
+    rows = [w.HBox([controls["token"], controls["weights"]]), w.HBox([controls["strength"], controls["seed"]])]
+    return _assemble(controls, rows, summary, plot, update)
 
 
 # ---------------------------------------------------------------- lesson 4: the positional encoding at work
@@ -326,18 +324,9 @@ def positional_explorer(position: int = 10, dimension: int = 4, offset: int = 5)
     def update(_change=None) -> None:
         state = positional_state(controls["position"].value, controls["dimension"].value, controls["offset"].value)
         summary.value = state.message
-        with plot:
-            plot.clear_output(wait=True)
-            fig = plots.positional_view(state)
-            display(fig)
-            plt.close(fig)
+        _show(plot, plots.positional_view(state))
 
-    for control in controls.values():
-        control.observe(update, names="value")
-    update()
-    box = w.VBox([w.HBox(list(controls.values())), summary, plot])
-    box.controls, box.summary = controls, summary
-    return box
+    return _assemble(controls, [w.HBox(list(controls.values()))], summary, plot, update)
 
 
 # ---------------------------------------------------------------- lesson 5: build a mask by clicking
@@ -444,13 +433,9 @@ def mask_explorer(mask: str = "causal") -> w.VBox:
             cell.button_style = "info" if cell.value else ""
         state = mask_state(current())
         summary.value = state.message
-        with plot:
-            plot.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(4.6, 4.2))
-            plots.masked_weights_ax(ax, state.mask, state.weights, list(tokens), "attention weights under this mask")
-            fig.tight_layout()
-            display(fig)
-            plt.close(fig)
+        title = "attention weights under this mask"
+        _show(plot, _one_axes_figure((4.6, 4.2),
+                                lambda ax: plots.masked_weights_ax(ax, state.mask, state.weights, list(tokens), title)))
 
     def preset(name: str):
         def apply(_button=None) -> None:
