@@ -17,9 +17,7 @@ def softmax(x, dim: int = -1):
     and gives NaN, as torch.softmax does (lesson 5 shows how to avoid such rows).
     """
     if isinstance(x, torch.Tensor):
-        shifted = x - x.amax(dim=dim, keepdim=True)
-        e = shifted.exp()
-        return e / e.sum(dim=dim, keepdim=True)
+        return torch.softmax(x, dim=dim)  # the same max-shifted formula, fused into one kernel
     x = np.asarray(x, dtype=float)
     with np.errstate(invalid="ignore"):  # an all -inf row: -inf - -inf = nan, as in torch
         shifted = x - x.max(axis=dim, keepdims=True)
@@ -27,13 +25,16 @@ def softmax(x, dim: int = -1):
     return e / e.sum(axis=dim, keepdims=True)
 
 
-def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None):
+def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None,
+                                 dropout=None):
     """softmax(q kᵀ / √d_k) v, returning (output, weights). Introduced in lesson 2.
 
     q: (..., T_q, d_k), k: (..., T_k, d_k), v: (..., T_k, d_v); leading dimensions (batch, heads) broadcast.
     mask: boolean, broadcastable to (..., T_q, T_k), True = may attend (as in F.scaled_dot_product_attention).
     Returns output (..., T_q, d_v) and weights (..., T_q, T_k). A query that may attend to nothing gets
     all-zero weights and a zero output, as torch's own function gives (lesson 5 shows why not NaN).
+    dropout: optional callable (such as an nn.Dropout) applied to the weights before they mix the values,
+    as in the paper; the weights returned are those before dropout. Added in lesson 6.
     """
     if q.size(-1) != k.size(-1):
         raise ValueError(f"q and k must share their last dimension d_k; got q {tuple(q.shape)} and k {tuple(k.shape)}")
@@ -47,4 +48,5 @@ def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
     weights = softmax(scores, dim=-1)  # (..., T_q, T_k)
     if mask is not None:
         weights = weights.masked_fill(~mask.any(dim=-1, keepdim=True), 0.0)  # rows with no allowed key: 0, not NaN
-    return weights @ v, weights  # (..., T_q, T_k) @ (..., T_k, d_v) -> (..., T_q, d_v)
+    mixing = weights if dropout is None else dropout(weights)
+    return mixing @ v, weights  # (..., T_q, T_k) @ (..., T_k, d_v) -> (..., T_q, d_v)
