@@ -8,6 +8,11 @@ Modules:
     positional  lesson 4's sinusoidal encoding, offset rotations and learned positions
     masking     lesson 5's padding and causal masks, and the torch mask conventions
     tiny_lm     lesson 5's tiny next-character model that cheats without a causal mask
+    multihead   lesson 6's MultiHeadAttention, equal to torch.nn.MultiheadAttention
+    conv_heads  lesson 6's multi-head attention layer that is exactly a 1-D convolution
+    transformer lessons 7-8's encoder and decoder layers and stacks, equal to torch's
+    normalization  lesson 7's LayerNorm and BatchNorm comparison and the norm-placement experiment
+    decoding    lesson 8's shift_right, a toy reversal task, and greedy generation
     checks      the exercise checks
     widgets     the interactive widgets (ipywidgets 8)
     plots       the figures the lessons and widgets draw

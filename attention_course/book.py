@@ -6,6 +6,8 @@
   to the notebook generator and nbgrader.
 - Pages carry no ipywidgets state or scripts: each widget cell is removed from the page and a static
   figure stands in for it.
+- Progress bars are switched off while the book executes the lessons (attention_course.progress reads
+  TQDM_DISABLE): on a static page a bar would stay frozen at 0%.
 - `JUPYTERHUB_URL` in the environment adds a JupyterHub launch button, so each school can
   point the book at its own hub without editing _config.yml.
 """
@@ -20,6 +22,12 @@ from docutils import nodes
 from .notebooks import BEGIN, END
 
 LESSON_PAGE = re.compile(r"^book/(\d\d_[\w-]+)$")
+
+
+def _no_progress_bars(app, config) -> None:
+    # A page shows a progress bar frozen at whatever it showed first; the kernels that run the lessons
+    # for the book inherit this and draw none. In Jupyter the bars work as usual.
+    os.environ["TQDM_DISABLE"] = "1"
 
 
 def _use_hub_from_environment(app, config) -> None:
@@ -59,6 +67,7 @@ def _launch_learner_notebook(app, pagename, templatename, context, doctree) -> N
 
 def setup(app):
     app.connect("config-inited", _use_hub_from_environment)
+    app.connect("config-inited", _no_progress_bars)
     app.connect("doctree-read", _tidy_doctree)
     app.connect("html-page-context", _launch_learner_notebook, priority=900)  # after the theme adds its buttons
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -573,3 +573,184 @@ def _as_bool_tensor(mask: np.ndarray):
     import torch  # here, not at the top: plots.py is shared
 
     return torch.as_tensor(mask, dtype=torch.bool)
+
+
+# ---------------------------------------------------------------- lesson 6: multi-head attention
+
+
+def head_maps(kinds=("random heads", "structured heads", "convolution heads")):
+    """Per-head attention maps over lesson 3's sentence: one row per kind of heads, one panel per head. Lesson 6."""
+    from . import conv_heads  # here, not at the top: plots.py is shared
+
+    tokens = conv_heads.sentence_tokens()
+    columns = max(len(conv_heads.head_names(kind)) for kind in kinds)
+    fig, axes = plt.subplots(len(kinds), columns, figsize=(3.3 * columns, 3.3 * len(kinds)), squeeze=False)
+    for row, kind in enumerate(kinds):
+        weights = conv_heads.sentence_heads(kind).numpy()  # (h, T, T)
+        names = conv_heads.head_names(kind)
+        for column in range(columns):
+            ax = axes[row][column]
+            if column >= len(weights):
+                ax.axis("off")
+                continue
+            attention_matrix_ax(ax, weights[column], tokens, tokens, f"{kind[:-6]} head {column}\n{names[column]}")
+            ax.set_xlabel("key" if row == len(kinds) - 1 else "", fontsize=11)
+            ax.set_ylabel("query" if column == 0 else "", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def head_explorer_views(settings=(("structured heads", 0, "love"), ("random heads", 1, "love"),
+                                  ("convolution heads", 0, "love"))):
+    """The head widget at several settings (kind, head, token), side by side. Lesson 6."""
+    from . import conv_heads
+
+    tokens = conv_heads.sentence_tokens()
+    fig, axes = plt.subplots(1, len(settings), figsize=(3.6 * len(settings), 2.9), squeeze=False)
+    for ax, (kind, head, token) in zip(axes[0], settings):
+        row = conv_heads.sentence_heads(kind)[head, tokens.index(token)].numpy()  # (T,)
+        weights_bar(ax, tokens, row, f"{kind[:-6]} head {head}:\n{token!r} attends to")
+        ax.set_xticks([0, 0.5, 1], ["0", "0.5", "1"])
+        ax.set_xlabel("weight", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- lesson 7: LayerNorm vs BatchNorm, norm placement
+
+
+def norm_groups_ax(ax, values, kind: str | None, labels, title: str) -> None:
+    """A (B·T, d_model) grid of numbers; `kind` "LayerNorm" outlines each row, "BatchNorm" each column. Lesson 7."""
+    from matplotlib.patches import Rectangle
+
+    values = np.asarray(values, dtype=float)
+    rows, columns = values.shape
+    limit = max(float(np.abs(values).max()), 1e-9)
+    ax.imshow(values, cmap="coolwarm", vmin=-limit, vmax=limit, aspect="auto")
+    for (i, j), value in np.ndenumerate(values):
+        ax.text(j, i, f"{value:.1f}", ha="center", va="center", fontsize=9)
+    colours = plt.get_cmap("tab10").colors
+    groups = range(rows) if kind == "LayerNorm" else range(columns) if kind == "BatchNorm" else ()
+    for g in groups:
+        if kind == "LayerNorm":
+            box = Rectangle((-0.45, g - 0.45), columns - 0.1, 0.9)
+        else:
+            box = Rectangle((g - 0.45, -0.45), 0.9, rows - 0.1)
+        box.set(fill=False, linewidth=2.2, edgecolor=colours[g % len(colours)])
+        ax.add_patch(box)
+    ax.set_xticks(range(columns), [f"f{j + 1}" for j in range(columns)])
+    ax.set_yticks(range(rows), labels)
+    ax.set_title(title, fontsize=10)
+
+
+def norm_view(axes, x, kind: str) -> None:
+    """Three panels for x (B, T, d_model): the input with `kind`'s groups outlined, then LayerNorm's and
+    BatchNorm's outputs with their own groups outlined. Lesson 7."""
+    import torch
+
+    from . import normalization
+
+    x = torch.as_tensor(np.asarray(x, dtype=float))
+    B, T, d_model = x.shape
+    layer, batch = normalization.norm_outputs(x)
+    labels = normalization.token_labels(B, T)
+    groups = "each token (row)" if kind == "LayerNorm" else "each feature (column)"
+    norm_groups_ax(axes[0], x.reshape(B * T, d_model), kind, labels, f"input: {kind} normalises\n{groups}")
+    norm_groups_ax(axes[1], layer.reshape(B * T, d_model), "LayerNorm", labels, "LayerNorm output:\nrows mean 0, std 1")
+    norm_groups_ax(axes[2], batch.reshape(B * T, d_model), "BatchNorm", labels,
+                   "BatchNorm output:\ncolumns mean 0, std 1")
+    for ax in axes[1:]:
+        ax.set_yticklabels([])
+
+
+def norm_widget_grid(settings):
+    """The LayerNorm-vs-BatchNorm widget at several settings, one row of three panels each. Lesson 7.
+
+    `settings` is a sequence of (x (B, T, d_model), kind, label); the label goes to the left of the row.
+    """
+    fig, axes = plt.subplots(len(settings), 3, figsize=(10.5, 3.1 * len(settings)), squeeze=False)
+    for row, (x, kind, label) in zip(axes, settings):
+        norm_view(row, x, kind)
+        row[0].set_ylabel(label, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def norm_placement(post_gradients, pre_gradients, post_losses, pre_losses, lr: float):
+    """Left: each layer's gradient norm at initialisation; right: training loss, post-norm vs pre-norm. Lesson 7."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4))
+    layers = np.arange(1, len(post_gradients) + 1)
+    left.plot(layers, post_gradients, "o-", label="post-norm (the paper)")
+    left.plot(layers, pre_gradients, "s-", label="pre-norm")
+    left.set_xlabel("layer (1 = nearest the input)")
+    left.set_ylabel("gradient norm of the layer's weights")
+    left.set_title("at initialisation")
+    left.legend()
+    steps = np.arange(1, len(post_losses) + 1)
+    right.plot(steps, post_losses, label="post-norm (the paper)")
+    right.plot(steps, pre_losses, label="pre-norm")
+    right.set_xlabel("training step")
+    right.set_ylabel("cross-entropy loss")
+    right.set_title(f"training with Adam, lr = {lr:g}, no warm-up")
+    right.legend()
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- lesson 8: the decoder
+
+
+def source_labels(source: str) -> list[str]:
+    """Tick labels for a source string: position, then the digit, as "0:3". Lesson 8."""
+    return [f"{i}:{c}" for i, c in enumerate(source)]
+
+
+def decoder_step_axes(ax_self, ax_cross, source: str, step: int, read, written: str, self_weights,
+                      cross_weights) -> None:
+    """One generation step of the decoder on two axes: masked self-attention over what it has read, and
+    cross-attention over the source; the newest query's row (the one that writes) is framed in red. Lesson 8."""
+    from matplotlib.patches import Rectangle  # here, not at the top: plots.py is shared
+
+    read = list(read)
+    attention_matrix_ax(ax_self, self_weights, read, read, f"step {step}: masked self-attention")
+    attention_matrix_ax(ax_cross, cross_weights, read, source_labels(source),
+                        f"step {step}: cross-attention, writes {written}")
+    ax_cross.set_xlabel("source position:digit (memory)", fontsize=11)
+    for ax, width in ((ax_self, len(read)), (ax_cross, len(source))):
+        ax.add_patch(Rectangle((-0.5, len(read) - 1.5), width, 1, fill=False, edgecolor="#c44e52", linewidth=2.5))
+        ax.set_xlim(-0.5, len(source) - 0.5)  # the same width at every step: the keys still to come stay empty
+        ax.set_ylim(len(source) - 0.5, -0.5)  # the same height at every step: the rows still to come stay empty
+
+
+def decoder_generation_steps(source: str | None = None, steps=(0, 2, 5)):
+    """The decoder widget at several steps, one row per step: self-attention left, cross-attention right. Lesson 8."""
+    from . import decoding  # here, not at the top: plots.py is shared
+
+    source = decoding.EXAMPLE if source is None else source
+    trace = decoding.generation_trace(decoding.trained_reverser().model, source)
+    fig, axes = plt.subplots(len(steps), 2, figsize=(8.6, 4.0 * len(steps)), squeeze=False)
+    for row, t in enumerate(steps):
+        s = trace[t]
+        decoder_step_axes(axes[row, 0], axes[row, 1], source, t, s.read, s.written,
+                          s.self_weights.mean(dim=0).numpy(), s.cross_weights.mean(dim=0).numpy())
+    fig.tight_layout()
+    return fig
+
+
+def reverser_loss(losses):
+    """The toy reverser's training loss against step, log scale, with the loss of guessing. Lesson 8."""
+    from . import decoding
+
+    losses = np.asarray(losses, dtype=float)
+    fig, ax = plt.subplots(figsize=(7.0, 3.2))
+    ax.plot(np.arange(1, len(losses) + 1), losses, color="#4c72b0", linewidth=1.5)
+    guess = np.log(len(decoding.VOCAB))
+    ax.axhline(guess, ls="--", color="grey")
+    ax.text(len(losses), guess * 0.8, f"guessing among {len(decoding.VOCAB)} tokens: ln {len(decoding.VOCAB)} "
+            f"= {guess:.2f} ", fontsize=10, ha="right", va="top")
+    ax.set_yscale("log")
+    ax.set_xlabel("training step (one batch of 64 strings, all positions at once)", fontsize=11)
+    ax.set_ylabel("cross-entropy (log scale)", fontsize=11)
+    ax.set_title("Teacher forcing on the reversal task", fontsize=12)
+    fig.tight_layout()
+    return fig

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .masking import causal_mask
+from .progress import progress_bar
 from .self_attention import SelfAttention
 
 # A short rhyme written for this course: small enough to learn in seconds, regular enough to continue.
@@ -110,7 +111,6 @@ def train(causal: bool, steps: int = 1500, seed: int = 0, max_seconds: float = 1
     Seeded and single-threaded, so a run gives the same losses every time on the same machine. Adam with a
     cosine-decaying learning rate; stops early (and says so) if `max_seconds` run out.
     """
-    from tqdm.auto import tqdm  # here: only training needs it
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny matrices: one thread is as fast, and its sums come out the same every run
@@ -124,7 +124,7 @@ def train(causal: bool, steps: int = 1500, seed: int = 0, max_seconds: float = 1
             data = encode(text)
             start = time.perf_counter()
             label = "with the causal mask" if causal else "without a mask"
-            bar = tqdm(range(steps), desc=label, disable=not progress, mininterval=0.5)
+            bar = progress_bar(range(steps), label, progress)
             for _, (inputs, targets) in zip(bar, batches(data, block_size, batch_size, seed)):
                 logits, _ = model(inputs)  # (B, T, vocab_size)
                 # (B, T, vocab) -> (B·T, vocab): one prediction per position of every window

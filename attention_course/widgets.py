@@ -464,3 +464,243 @@ def mask_explorer(mask: str = "causal") -> w.VBox:
     box = w.VBox([w.HBox([grid, plot]), summary])
     box.controls, box.summary = controls, summary
     return box
+
+
+# ---------------------------------------------------------------- lesson 6: one head's weights over the sentence
+
+
+@dataclass(frozen=True)
+class HeadState:
+    """Everything the head widget shows: one head's weights for one query token."""
+
+    tokens: tuple[str, ...]
+    num_heads: int
+    weights: np.ndarray  # (T,), all zeros when there is nothing to show
+    message: str  # one plain HTML sentence: where the head looks, or what is wrong with the input
+
+
+def head_state(kind: str, head: int, token: str) -> HeadState:
+    """The weights of head `head` of `kind` (see conv_heads.HEAD_KINDS) for the query `token`. Lesson 6."""
+    from . import conv_heads  # here, not at the top: widgets.py is shared
+
+    tokens = tuple(conv_heads.sentence_tokens())
+    zeros = np.zeros(len(tokens))
+    if kind not in conv_heads.HEAD_KINDS:
+        return HeadState(tokens, 0, zeros, f"Pick one of: {', '.join(conv_heads.HEAD_KINDS)}.")
+    names = conv_heads.head_names(kind)
+    if isinstance(head, bool) or not isinstance(head, (int, np.integer)) or not 0 <= head < len(names):
+        return HeadState(tokens, len(names), zeros, f"The {kind} are numbered 0 to {len(names) - 1}.")
+    if token not in tokens:
+        return HeadState(tokens, len(names), zeros, f"Pick one of the tokens: {', '.join(tokens)}.")
+    row = conv_heads.sentence_heads(kind)[head, tokens.index(token)].numpy()  # (T,)
+    if row.sum() < 1e-9:
+        where = "has no key to attend to (its offset falls off the sentence), so this head gives it zero output"
+    else:
+        top = [t for t, weight in zip(tokens, row) if weight > row.max() - 1e-6]
+        named = " and ".join(f"<b>{html.escape(t)}</b>" for t in top)
+        where = f"attends most to {named} ({row.max():.2f}{' each' if len(top) > 1 else ''})"
+    listed = ", ".join(f"{html.escape(t)} {w:.2f}" for t, w in zip(tokens, row))
+    message = (f"In '{html.escape(' '.join(tokens))}', {kind[:-6]} head {head} ({html.escape(names[head])}): "
+               f"<b>{html.escape(token)}</b> {where}. All its weights: {listed}.")
+    return HeadState(tokens, len(names), row, message)
+
+
+def head_explorer(kind: str = "structured heads", head: int = 0, token: str = "love") -> w.VBox:
+    """Choose a kind of heads, a head and a query token; see that head's weights over the sentence. Lesson 6."""
+    from . import conv_heads
+
+    tokens = conv_heads.sentence_tokens()
+    controls = {
+        "kind": w.Dropdown(options=list(conv_heads.HEAD_KINDS), value=kind, description="heads"),
+        "head": w.IntSlider(value=head, min=0, max=len(conv_heads.head_names(kind)) - 1, description="head",
+                            continuous_update=False),
+        "token": w.ToggleButtons(options=tokens, value=token, description="query",
+                                 style={"button_width": "70px"}),
+    }
+    summary = w.HTML()
+    plot = w.Output()
+
+    def update(_change=None) -> None:
+        controls["head"].max = len(conv_heads.head_names(controls["kind"].value)) - 1  # clamps the value too
+        state = head_state(controls["kind"].value, controls["head"].value, controls["token"].value)
+        summary.value = state.message
+        title = f"{controls['kind'].value[:-6]} head {controls['head'].value}: {controls['token'].value!r} attends to"
+        _show(plot, _one_axes_figure((6.0, 2.6), lambda ax: plots.weights_bar(ax, list(state.tokens), state.weights,
+                                                                              title)))
+
+    rows = [w.HBox([controls["kind"], controls["head"]]), controls["token"]]
+    return _assemble(controls, rows, summary, plot, update)
+
+
+# ---------------------------------------------------------------- lesson 7: LayerNorm vs BatchNorm on a small batch
+
+
+@dataclass(frozen=True)
+class NormState:
+    """Everything the norm widget shows: a (B, T, d_model) batch and what LayerNorm and BatchNorm make of it."""
+
+    x: np.ndarray  # (B, T, d_model); all zeros when the input could not be read
+    layer: np.ndarray  # (B, T, d_model), LayerNorm with gamma = 1, beta = 0
+    batch: np.ndarray  # (B, T, d_model), BatchNorm with batch statistics, gamma = 1, beta = 0
+    kind: str  # "LayerNorm" or "BatchNorm": whose groups are outlined
+    message: str  # one plain HTML sentence: what the chosen norm does, or what is wrong with the input
+
+
+def _parse_token(text, label: str, d_model: int):
+    """A token's features from text such as "1, 2, 3, 4"; returns (values, None) or (None, the problem)."""
+    parts = str(text).replace(",", " ").split()
+    try:
+        values = [float(part) for part in parts]
+    except ValueError:
+        return None, f"Token {label}: “{html.escape(str(text))}” is not a list of numbers."
+    if len(values) != d_model:
+        return None, f"Token {label} needs {d_model} numbers separated by commas or spaces; it has {len(values)}."
+    if not all(np.isfinite(values)):
+        return None, f"Token {label} must have finite numbers only."
+    return values, None
+
+
+def norm_state(rows, kind: str = "LayerNorm") -> NormState:
+    """LayerNorm and BatchNorm of a batch typed as one string per token ("1, 2, 3, 4"). Lesson 7.
+
+    `rows` maps the token labels "s1 t1", ..., "s2 t3" (sentence, token) to their feature strings; a list of
+    B·T strings in that order works too.
+    """
+    import torch
+
+    from . import normalization
+
+    B, T, d_model = np.shape(normalization.NORM_EXAMPLE)
+    labels = normalization.token_labels(B, T)
+    empty = np.zeros((B, T, d_model))
+    if kind not in ("LayerNorm", "BatchNorm"):
+        return NormState(empty, empty, empty, "LayerNorm", "Choose LayerNorm or BatchNorm.")
+    texts = [rows.get(label, "") for label in labels] if isinstance(rows, dict) else list(rows)
+    if len(texts) != B * T:
+        return NormState(empty, empty, empty, kind, f"Give {B * T} tokens, one string of {d_model} numbers each.")
+    values = []
+    for label, text in zip(labels, texts):
+        token, problem = _parse_token(text, label, d_model)
+        if problem:
+            return NormState(empty, empty, empty, kind, problem)
+        values.append(token)
+    x = torch.tensor(values, dtype=torch.float64).reshape(B, T, d_model)  # (B·T, d_model) -> (B, T, d_model)
+    layer, batch = normalization.norm_outputs(x)
+    if kind == "LayerNorm":
+        what = (f"<b>LayerNorm</b> normalises each token over its own {d_model} features: {B * T} groups of "
+                f"{d_model} numbers (the outlined rows), statistics over the last axis only. Each row of its output "
+                "has mean 0 and standard deviation 1.")
+        flat = [labels[i] for i, row in enumerate(x.reshape(B * T, d_model)) if float(row.std()) == 0.0]
+        if flat:
+            what += (f" {html.escape(', '.join(flat))}: every feature equal, so the variance is 0 and LayerNorm "
+                     "returns zeros (eps keeps the division finite).")
+    else:
+        what = (f"<b>BatchNorm</b> normalises each feature over all {B * T} tokens of both sentences: {d_model} "
+                f"groups of {B * T} numbers (the outlined columns), statistics over the axes B and T. Its feature "
+                f"means here are {np.round(x.mean(dim=(0, 1)).numpy(), 2).tolist()}; each column of its output has "
+                "mean 0 and standard deviation 1.")
+    return NormState(x.numpy(), layer.numpy(), batch.numpy(), kind, what)
+
+
+def norm_explorer(kind: str = "LayerNorm") -> w.VBox:
+    """Type the features of 6 tokens (2 sentences of 3); see which numbers LayerNorm and BatchNorm normalise
+    together, and their outputs. Lesson 7."""
+    from . import normalization
+
+    B, T, d_model = np.shape(normalization.NORM_EXAMPLE)
+    labels = normalization.token_labels(B, T)
+    example = np.reshape(normalization.NORM_EXAMPLE, (B * T, d_model))
+    controls = {
+        label: w.Text(value=", ".join(f"{v:g}" for v in row), description=label, continuous_update=False,
+                      layout=w.Layout(width="210px"))
+        for label, row in zip(labels, example)
+    }
+    controls["kind"] = w.ToggleButtons(options=["LayerNorm", "BatchNorm"], value=kind, description="outline")
+    summary = w.HTML()
+    plot = w.Output()
+
+    def update(_change=None) -> None:
+        state = norm_state({label: controls[label].value for label in labels}, controls["kind"].value)
+        summary.value = state.message
+        fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.1))
+        plots.norm_view(axes, state.x, state.kind)
+        fig.tight_layout()
+        _show(plot, fig)
+
+    sentences = [w.HBox([controls[label] for label in labels[b * T:(b + 1) * T]]) for b in range(B)]
+    return _assemble(controls, [*sentences, controls["kind"]], summary, plot, update)
+
+
+# ---------------------------------------------------------------- lesson 8: the decoder, step by step
+
+
+@dataclass(frozen=True)
+class DecoderStepState:
+    """Everything the decoder widget shows: one step of greedy generation by the trained reverser."""
+
+    source: str
+    step: int
+    read: tuple[str, ...]  # the decoder's input at this step: <s> and the tokens written before it
+    written: str  # the token it writes at this step ("" when the input was not valid)
+    self_weights: np.ndarray  # (t + 1, t + 1), averaged over heads
+    cross_weights: np.ndarray  # (t + 1, T_src), averaged over heads
+    output: str  # everything generated after the last step
+    message: str  # one plain HTML sentence: what the decoder does at this step, or what is wrong
+
+
+def decoder_step_state(source: str, step: int) -> DecoderStepState:
+    """Step `step` of the trained reverser generating the reverse of `source`, with a sentence about it."""
+    from . import decoding  # here, not at the top: widgets.py is shared
+
+    n = decoding.LENGTH
+    source = source.strip() if isinstance(source, str) else source
+    if not isinstance(source, str) or len(source) != n or not source.isascii() or not source.isdigit():
+        return DecoderStepState(str(source), 0, (), "", np.zeros((0, 0)), np.zeros((0, 0)), "",
+                                f"Type exactly {n} digits (0-9): the model was trained on strings of {n}.")
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or not 0 <= step < n:
+        return DecoderStepState(source, 0, (), "", np.zeros((0, 0)), np.zeros((0, 0)), "",
+                                f"The step must be a whole number from 0 to {n - 1}.")
+    trace = decoding.generation_trace(decoding.trained_reverser().model, source)
+    s = trace[int(step)]
+    cross = s.cross_weights.mean(dim=0).numpy()  # (h, t + 1, T_src) -> (t + 1, T_src)
+    looked = int(cross[-1].argmax())
+    output = "".join(x.written for x in trace)
+    verdict = "the reverse, as it should be" if output == source[::-1] else f"not the reverse, {source[::-1]}"
+    read = " ".join(html.escape(token) for token in s.read)
+    message = (
+        f"Step {s.step}: the decoder has read <b>{read}</b> and writes <b>{s.written}</b> "
+        f"(probability {s.probability:.2f}). Its newest query looks most at source position {looked} "
+        f"(the digit {source[looked]}, weight {cross[-1, looked]:.2f}). After all {n} steps it has written "
+        f"<b>{output}</b>, {verdict}."
+    )
+    return DecoderStepState(source, s.step, s.read, s.written, s.self_weights.mean(dim=0).numpy(), cross, output,
+                            message)
+
+
+def decoder_explorer(source: str | None = None, step: int = 0) -> w.VBox:
+    """Type 6 digits and move the step slider; see the decoder's masked self-attention and cross-attention
+    at each step of generating their reverse. Lesson 8."""
+    from . import decoding
+
+    source = decoding.EXAMPLE if source is None else source
+    controls = {
+        "source": w.Text(value=source, description="source", continuous_update=False),
+        "step": w.IntSlider(value=step, min=0, max=decoding.LENGTH - 1, description="step", continuous_update=False),
+    }
+    summary = w.HTML()
+    plot = w.Output()
+
+    def update(_change=None) -> None:
+        state = decoder_step_state(controls["source"].value, controls["step"].value)
+        summary.value = state.message
+        if not state.written:
+            with plot:
+                plot.clear_output()
+            return
+        fig, (ax_self, ax_cross) = plt.subplots(1, 2, figsize=(8.6, 4.2))
+        plots.decoder_step_axes(ax_self, ax_cross, state.source, state.step, state.read, state.written,
+                                state.self_weights, state.cross_weights)
+        fig.tight_layout()
+        _show(plot, fig)
+
+    return _assemble(controls, [w.HBox(list(controls.values()))], summary, plot, update)
