@@ -115,6 +115,22 @@ def as_array(result, name: str, case: str, shape: tuple[int, ...], what: str) ->
     return array
 
 
+def as_plain_array(result, name: str, case: str, what: str) -> np.ndarray:
+    """The learner's result as a numpy array of its own dtype (a boolean mask stays boolean), or a
+    sentence saying why it is not one; `what` says what to return instead, e.g. "a boolean tensor"."""
+    if result is None:
+        raise CheckFailed(f"Your {name} returned None on {case}; did you forget `return`?")
+    if hasattr(result, "detach"):
+        result = result.detach().cpu().numpy()
+    try:
+        array = np.asarray(result)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.dtype.kind not in "biuf":  # not booleans or numbers: strings, objects, ...
+        raise CheckFailed(f"Your {name} returned a {type(result).__name__} on {case}; return {what}.")
+    return array
+
+
 def close(a, b) -> bool:
     return a.shape == np.shape(b) and np.allclose(a, b, rtol=1e-5, atol=1e-7)
 

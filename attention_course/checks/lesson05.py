@@ -10,24 +10,13 @@ import torch
 from .. import masking
 from ..attention import scaled_dot_product_attention
 from ..attention import softmax as reference_softmax
-from .core import CheckFailed, as_array, check, diagnose
+from .core import CheckFailed, as_array, as_plain_array, check, diagnose
 
 __all__ = ["causal_mask", "decoder_mask", "masked_attention", "padding_mask", "to_key_padding_mask"]
 
 
-def _plain(got, name: str, case: str):
-    """The learner's mask as a numpy array with its own dtype, or a sentence saying why it is not one."""
-    if got is None:
-        raise CheckFailed(f"Your {name} returned None on {case}; did you forget `return`?")
-    if hasattr(got, "detach"):
-        got = got.detach().cpu().numpy()
-    try:
-        array = np.asarray(got)
-    except (TypeError, ValueError):
-        raise CheckFailed(f"Your {name} returned a {type(got).__name__} on {case}; return a boolean tensor.") from None
-    if array.dtype.kind not in "biuf":  # not booleans or numbers: strings, objects, ...
-        raise CheckFailed(f"Your {name} returned a {type(got).__name__} on {case}; return a boolean tensor.")
-    return array
+def _plain(got, name: str, case: str) -> np.ndarray:
+    return as_plain_array(got, name, case, "a boolean tensor")
 
 
 def _require_bool(array: np.ndarray, name: str, case: str, shape: tuple[int, ...]) -> np.ndarray:

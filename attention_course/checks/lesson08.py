@@ -8,24 +8,13 @@ import torch
 from .. import decoding
 from ..masking import causal_mask as reference_causal_mask
 from ..transformer import DecoderLayer
-from .core import CheckFailed, as_array, check, close, diagnose
+from .core import CheckFailed, as_array, as_plain_array, check, close, diagnose
 
 __all__ = ["cross_attention_position", "decoder_layer", "decoder_masks", "greedy_decode", "shift_right"]
 
 
 def _values(got, name: str, case: str) -> np.ndarray:
-    """The learner's result as a numpy array of its own dtype, or a sentence saying why it is not one."""
-    if got is None:
-        raise CheckFailed(f"Your {name} returned None on {case}; did you forget `return`?")
-    if hasattr(got, "detach"):
-        got = got.detach().cpu().numpy()
-    try:
-        array = np.asarray(got)
-    except (TypeError, ValueError):
-        raise CheckFailed(f"Your {name} returned a {type(got).__name__} on {case}; return a tensor.") from None
-    if array.dtype.kind not in "biuf":
-        raise CheckFailed(f"Your {name} returned a {type(got).__name__} on {case}; return a tensor of numbers.")
-    return array
+    return as_plain_array(got, name, case, "a tensor of numbers")
 
 
 # ---------------------------------------------------------------- exercise: shift_right
