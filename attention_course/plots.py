@@ -184,15 +184,21 @@ def attention_matrix_ax(ax, weights, query_labels, key_labels, title: str, vmax:
     ax.set_title(title, fontsize=12)
 
 
-def attention_maps(panels, suptitle: str | None = None):
-    """Several attention matrices side by side; panels is a list of (weights, query_labels, key_labels, title)."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.0), squeeze=False)
-    for ax, (weights, query_labels, key_labels, title) in zip(axes[0], panels):
-        attention_matrix_ax(ax, weights, query_labels, key_labels, title)
+def side_by_side(panels, draw, panel_size: tuple[float, float], suptitle: str | None = None):
+    """One axes per panel in a row, each drawn by `draw(ax, *panel)`; returns the Figure."""
+    width, height = panel_size
+    fig, axes = plt.subplots(1, len(panels), figsize=(width * len(panels), height), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        draw(ax, *panel)
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def attention_maps(panels, suptitle: str | None = None):
+    """Several attention matrices side by side; panels is a list of (weights, query_labels, key_labels, title)."""
+    return side_by_side(panels, attention_matrix_ax, (4.2, 4.0), suptitle)
 
 
 def dependency_maps(layers, x):
@@ -457,13 +463,7 @@ def mask_ax(ax, mask, query_labels, key_labels, title: str) -> None:
 
 def mask_grids(panels, suptitle: str | None = None):
     """Several masks side by side; panels is a list of (mask, query_labels, key_labels, title). Lesson 5."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.9), squeeze=False)
-    for ax, (mask, query_labels, key_labels, title) in zip(axes[0], panels):
-        mask_ax(ax, mask, query_labels, key_labels, title)
-    if suptitle:
-        fig.suptitle(suptitle, fontsize=12)
-    fig.tight_layout()
-    return fig
+    return side_by_side(panels, mask_ax, (3.6, 3.9), suptitle)
 
 
 def loss_curves(runs, vocab_size: int | None = None, window: int = 25):
@@ -506,8 +506,7 @@ def char_label(c: str) -> str:
 
 def char_attention_maps(panels):
     """Attention weights over characters, one heatmap per (weights (T, T), text, title). Lesson 5."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.6), squeeze=False)
-    for ax, (weights, text, title) in zip(axes[0], panels):
+    def draw(ax, weights, text, title):
         weights = np.asarray(weights.detach() if hasattr(weights, "detach") else weights, dtype=float)
         ax.imshow(weights, cmap="Blues", vmin=0, vmax=1)
         labels = [char_label(c) for c in text]
@@ -516,8 +515,8 @@ def char_attention_maps(panels):
         ax.set_xlabel("key: the character looked at", fontsize=11)
         ax.set_ylabel("query: the position predicting the next", fontsize=11)
         ax.set_title(title, fontsize=12)
-    fig.tight_layout()
-    return fig
+
+    return side_by_side(panels, draw, (4.6, 4.6))
 
 
 def masked_weights_ax(ax, mask, weights, labels, title: str) -> None:
