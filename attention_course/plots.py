@@ -753,3 +753,46 @@ def reverser_loss(losses):
     ax.set_title("Teacher forcing on the reversal task", fontsize=12)
     fig.tight_layout()
     return fig
+
+
+def date_attention_ax(ax, weights, text: str, answer: str, title: str) -> None:
+    """Cross-attention of one date translation on one axes: a row per answer character, a column per source
+    character, colour = weight, averaged over heads. Lesson 9."""
+    weights = np.asarray(weights, dtype=float)  # (len(answer), T_src)
+    image = ax.imshow(weights, cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(weights.shape[1]), [char_label(c) for c in text[:weights.shape[1]]], fontsize=10)
+    ax.set_yticks(range(weights.shape[0]), list(answer), fontsize=10)
+    ax.set_xlabel("source character (key)", fontsize=10)
+    ax.set_ylabel("answer character (query)", fontsize=10)
+    ax.set_title(title, fontsize=11)
+    ax.figure.colorbar(image, ax=ax, fraction=0.04, pad=0.02, label="weight")
+
+
+def date_attention_maps(translations, layer: int = -1):
+    """Head-averaged cross-attention of `layer` for several dates.Translation, one heatmap each. Lesson 9."""
+    def draw(ax, t):
+        weights = t.cross_weights[layer].mean(dim=0)  # (h, T_out, T_src) -> (T_out, T_src)
+        date_attention_ax(ax, weights, t.text, t.answer, f"{t.text!r} -> {t.answer}")
+
+    width = max(len(t.text) for t in translations) * 0.22 + 1.8
+    return side_by_side([(t,) for t in translations], draw, (width, 3.6))
+
+
+def date_training(run):
+    """The date model's training: the loss and learning rate per step, validation accuracy. Lesson 9."""
+    losses = np.asarray(run.losses, dtype=float)
+    steps = np.arange(1, len(losses) + 1)
+    fig, (ax_loss, ax_lr, ax_acc) = plt.subplots(1, 3, figsize=(13, 3.6))
+    ax_loss.plot(steps, losses, color="#4c72b0", linewidth=1.2)
+    ax_loss.set_yscale("log")
+    ax_loss.set_title("training loss (label-smoothed cross-entropy)", fontsize=11)
+    ax_lr.plot(steps, run.learning_rates, color="#dd8452", linewidth=1.5)
+    ax_lr.set_title("learning rate: warm-up, then cosine decay", fontsize=11)
+    checked = sorted(run.validation)
+    ax_acc.plot(checked, [100 * run.validation[s] for s in checked], "o-", color="#55a868")
+    ax_acc.set_ylim(0, 100)
+    ax_acc.set_title("validation exact match (%)", fontsize=11)
+    for ax in (ax_loss, ax_lr, ax_acc):
+        ax.set_xlabel("training step", fontsize=10)
+    fig.tight_layout()
+    return fig

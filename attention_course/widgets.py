@@ -704,3 +704,83 @@ def decoder_explorer(source: str | None = None, step: int = 0) -> w.VBox:
         _show(plot, fig)
 
     return _assemble(controls, [w.HBox(list(controls.values()))], summary, plot, update)
+
+
+@dataclass(frozen=True)
+class DateState:
+    """Everything the date widget shows: the shipped model's answer and where it looked."""
+
+    text: str  # the characters the model reads (cut at dates.MAX_SOURCE_LENGTH)
+    answer: str  # "" when there is nothing to translate
+    weights: np.ndarray  # (len(answer), len(text)): cross-attention of one decoder layer, averaged over heads
+    message: str  # plain HTML: the answer and any warning about the input or the answer
+
+
+def _is_real_date(answer: str) -> bool:
+    import datetime as dt
+
+    try:
+        return len(answer) == 10 and dt.date.fromisoformat(answer) is not None
+    except ValueError:
+        return False
+
+
+def date_state(text, layer: int = 2) -> DateState:
+    """The shipped date model's translation of `text`, with the cross-attention of decoder layer `layer`
+    (counted from 1) and a sentence about the input. Never raises for a string. Lesson 9."""
+    from . import dates  # here, not at the top: widgets.py is shared
+
+    empty = np.zeros((0, 0))
+    if not isinstance(text, str) or not text.strip():
+        return DateState("", "", empty, "Type a date, such as <b>sat 21 nov 26</b> or <b>21.11.2026</b>.")
+    model = dates.pretrained()
+    layers = len(model.decoder.layers)
+    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 1 <= layer <= layers:
+        return DateState(text, "", empty, f"The layer must be a whole number from 1 to {layers}.")
+    notes = []
+    if len(text) > dates.MAX_SOURCE_LENGTH:
+        notes.append(f"Only the first {dates.MAX_SOURCE_LENGTH} of its {len(text)} characters are read; the "
+                     f"longest date the model was trained on has {dates.LONGEST_TEXT}.")
+        text = text[:dates.MAX_SOURCE_LENGTH]
+    unknown = sorted(set(text) - set(dates.SOURCE_CHARS))
+    if unknown:
+        shown = ", ".join(html.escape(repr(c)) for c in unknown)
+        notes.append(f"The model has never seen {shown}; it reads each as an unknown token.")
+    if not any(c.isdigit() for c in text):
+        notes.append("There is no digit in this text, so it cannot be a date; the answer is the model's best "
+                     "guess, because a translation model always writes something.")
+    translation = dates.translate_with_attention(model, text)
+    answer = translation.answer
+    if not _is_real_date(answer):
+        notes.append(f"<b>{html.escape(answer) or 'nothing'}</b> is not a real date: the model maps characters "
+                     "to characters, it does not know the calendar.")
+    weights = translation.cross_weights[layer - 1].mean(dim=0).numpy()  # (h, T_out, T_src) -> (T_out, T_src)
+    message = f"<b>{html.escape(text)}</b> &rarr; <b>{html.escape(answer)}</b>. " + " ".join(notes)
+    return DateState(text, answer, weights, message)
+
+
+def date_explorer(text: str = "sat 21 nov 26", layer: int = 2) -> w.VBox:
+    """Type a date; see the shipped model's ISO translation and its cross-attention over your text. Lesson 9."""
+    from . import dates
+
+    controls = {
+        "text": w.Text(value=text, description="date", continuous_update=False,
+                       layout=w.Layout(width="420px")),
+        "layer": w.Dropdown(options=[(f"decoder layer {i}", i) for i in
+                                     range(1, len(dates.pretrained().decoder.layers) + 1)],
+                            value=layer, description="attention of"),
+    }
+    summary = w.HTML()
+    plot = w.Output()
+
+    def update(_change=None) -> None:
+        state = date_state(controls["text"].value, controls["layer"].value)
+        summary.value = state.message
+        if not state.answer:
+            with plot:
+                plot.clear_output()
+            return
+        _show(plot, _one_axes_figure((0.25 * len(state.text) + 2.6, 3.6), lambda ax: plots.date_attention_ax(
+            ax, state.weights, state.text, state.answer, f"cross-attention, decoder layer {controls['layer'].value}")))
+
+    return _assemble(controls, [w.HBox(list(controls.values()))], summary, plot, update)

@@ -1,0 +1,492 @@
+"""Lesson 9's task: translate human-written dates into ISO dates, generated here, offline, from a seed.
+
+    "21 November 2026", "nov 21, 2026", "21/11/2026", "sat 21 nov 26", "21.11.26"  ->  "2026-11-21"
+
+The dates run from 1969-01-01 to 2068-12-31. Two-digit years follow the rule of POSIX `strptime`'s %y:
+69-99 mean 1969-1999 and 00-68 mean 2000-2068, so inside that range every string has exactly one reading.
+Numeric dates are day first ("02/03/2026" is 2 March), as in most of the world. Each calendar day belongs
+to one split (train, validation or test) by a hash of its ISO date, so no date string, in any format,
+is ever shared between splits: the test set holds days the model never saw.
+
+Tokens are characters. Source ids: 0 pad, 1 unknown character, then SOURCE_CHARS. Target ids: 0 pad,
+1 start, 2 end, then the digits and "-". Introduced in lesson 9.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import math
+import os
+import random
+import re
+import sys
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from .progress import progress_bar
+from .transformer import Transformer
+
+FIRST_DAY = dt.date(1969, 1, 1)
+LAST_DAY = dt.date(2068, 12, 31)
+NUM_DAYS = (LAST_DAY - FIRST_DAY).days + 1  # 36,525 days: a hundred years
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+# Each format is a template; {field} is filled from the date. The lesson shows one example of each.
+FORMATS = (
+    "{d} {Month} {yyyy}",  # 21 November 2026
+    "{Month} {d}, {yyyy}",  # November 21, 2026
+    "{mon} {d}, {yyyy}",  # nov 21, 2026
+    "{dd}/{mm}/{yyyy}",  # 21/11/2026
+    "{wkd} {d} {mon} {yy}",  # sat 21 nov 26
+    "{dd}.{mm}.{yy}",  # 21.11.26
+    "{Weekday}, {d} {Month} {yyyy}",  # Saturday, 21 November 2026
+    "{d}-{Mon}-{yyyy}",  # 21-Nov-2026
+    "{MON} {dd} {yyyy}",  # NOV 21 2026
+    "the {dth} of {Month}, {yyyy}",  # the 21st of November, 2026
+    "{d}.{m}.{yyyy}",  # 21.11.2026, 1.2.2026
+    "{Wkd}, {Mon} {d} {yyyy}",  # Sat, Nov 21 2026
+    "{d} {mon} {yy}",  # 21 nov 26
+    "{yyyy}{mm}{dd}",  # 20261121
+)
+
+# Which part of the date each field spells out (the weekday is redundant and belongs to none).
+FIELD_PART = {"d": "day", "dd": "day", "dth": "day", "m": "month", "mm": "month", "Month": "month",
+              "mon": "month", "Mon": "month", "MON": "month", "yyyy": "year", "yy": "year"}
+PARTS = ("year", "month", "day")
+# Which characters of the ISO answer "YYYY-MM-DD" come from which part.
+ISO_PART = ("year",) * 4 + (None,) + ("month",) * 2 + (None,) + ("day",) * 2
+
+SPLITS = ("train", "validation", "test")
+
+PAD, UNKNOWN = "<pad>", "<unk>"
+START, END = "<s>", "</s>"
+SOURCE_CHARS = tuple(" ,-./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+SOURCE_VOCAB = (PAD, UNKNOWN, *SOURCE_CHARS)  # source token id i is SOURCE_VOCAB[i]
+TARGET_VOCAB = (PAD, START, END, *"0123456789-")  # target token id i is TARGET_VOCAB[i]
+PAD_ID, UNKNOWN_ID, START_ID, END_ID = 0, 1, 1, 2
+ISO_LENGTH = 10  # "YYYY-MM-DD"
+MAX_SOURCE_LENGTH = 48  # longer inputs are cut to this many characters (LONGEST_TEXT is the most a date needs)
+_SOURCE_IDS = {c: i for i, c in enumerate(SOURCE_VOCAB) if i > UNKNOWN_ID}
+
+THREADS = 2  # training threads: the course machine has 2 cores
+CHECKPOINT = Path(__file__).with_name("data") / "dates_model.pt"
+CHECKPOINT_COMMAND = "python -m attention_course.dates train --out attention_course/data/dates_model.pt"
+
+
+# ---------------------------------------------------------------- writing dates
+
+
+def two_digit_year(yy: int) -> int:
+    """The year a two-digit year means, by POSIX strptime's %y rule: 69-99 -> 1969-1999, 00-68 -> 2000-2068."""
+    if not 0 <= yy <= 99:
+        raise ValueError(f"a two-digit year is 0-99, got {yy}")
+    return 1900 + yy if yy >= 69 else 2000 + yy
+
+
+def ordinal(n: int) -> str:
+    """1 -> '1st', 2 -> '2nd', 11 -> '11th', 22 -> '22nd'."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _fields(day: dt.date) -> dict[str, str]:
+    month, weekday = MONTHS[day.month - 1], WEEKDAYS[day.weekday()]
+    return {"d": str(day.day), "dd": f"{day.day:02d}", "dth": ordinal(day.day), "m": str(day.month),
+            "mm": f"{day.month:02d}", "Month": month, "mon": month[:3].lower(), "Mon": month[:3],
+            "MON": month[:3].upper(), "yyyy": str(day.year), "yy": f"{day.year % 100:02d}",
+            "Weekday": weekday, "wkd": weekday[:3].lower(), "Wkd": weekday[:3]}
+
+
+_FIELD = re.compile(r"\{(\w+)\}")
+
+
+def render(day: dt.date, template: str) -> tuple[str, dict[str, tuple[int, int]]]:
+    """The date written in `template`, and where its year, month and day are: {part: (start, end)}."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{day} is outside the task's range, {FIRST_DAY} to {LAST_DAY}")
+    values = _fields(day)
+    text, spans, last = "", {}, 0
+    for match in _FIELD.finditer(template):
+        text += template[last:match.start()]
+        value = values[match.group(1)]
+        if match.group(1) in FIELD_PART:
+            spans[FIELD_PART[match.group(1)]] = (len(text), len(text) + len(value))
+        text += value
+        last = match.end()
+    return text + template[last:], spans
+
+
+def iso(day: dt.date) -> str:
+    """The answer: 'YYYY-MM-DD'."""
+    return day.isoformat()
+
+
+# "Wednesday, 27 September 2068": the longest weekday and month names with two-digit days
+LONGEST_TEXT = max(len(render(dt.date(2068, 9, 26), template)[0]) for template in FORMATS)
+
+
+def split_of(day: dt.date) -> str:
+    """The split a calendar day belongs to, fixed by a hash of its ISO date: 80% train, 10% each other."""
+    bucket = zlib.crc32(iso(day).encode()) % 10
+    return "test" if bucket == 0 else "validation" if bucket == 1 else "train"
+
+
+@functools.lru_cache(maxsize=None)
+def days_in(split: str) -> tuple[dt.date, ...]:
+    """Every calendar day of a split, in order."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    every_day = (FIRST_DAY + dt.timedelta(days=i) for i in range(NUM_DAYS))
+    return tuple(day for day in every_day if split_of(day) == split)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One example: the written date, its ISO answer, its format, and where its parts are in the text."""
+
+    text: str
+    answer: str
+    template: str
+    spans: dict[str, tuple[int, int]] = field(hash=False, compare=False)
+
+
+def example(day: dt.date, template: str) -> Example:
+    """The example for one day in one format."""
+    text, spans = render(day, template)
+    return Example(text, iso(day), template, spans)
+
+
+def sample(n: int, seed: int, split: str | None = None) -> list[Example]:
+    """n examples: days drawn at random (from one split, or from all days), each in a random format."""
+    rng = random.Random(seed)
+    days = days_in(split) if split is not None else None
+    examples = []
+    for _ in range(n):
+        day = rng.choice(days) if days else FIRST_DAY + dt.timedelta(days=rng.randrange(NUM_DAYS))
+        examples.append(example(day, rng.choice(FORMATS)))
+    return examples
+
+
+def every_format(day: dt.date) -> list[Example]:
+    """One day in every format."""
+    return [example(day, template) for template in FORMATS]
+
+
+# ---------------------------------------------------------------- characters <-> token ids
+
+
+def encode_sources(texts: list[str]) -> torch.Tensor:
+    """Token ids (B, T) of written dates, padded with 0; unknown characters get id 1; cut at MAX_SOURCE_LENGTH.
+
+    An empty string becomes one unknown token, so that every source has something to attend to.
+    """
+    rows = [[_SOURCE_IDS.get(c, UNKNOWN_ID) for c in text[:MAX_SOURCE_LENGTH]] or [UNKNOWN_ID] for text in texts]
+    ids = torch.zeros(len(rows), max(map(len, rows), default=1), dtype=torch.long)  # (B, T), 0 = pad
+    for i, row in enumerate(rows):
+        ids[i, :len(row)] = torch.tensor(row)
+    return ids
+
+
+def encode_targets(answers: list[str]) -> torch.Tensor:
+    """Token ids (B, ISO_LENGTH + 1) of the answers, each followed by the end token."""
+    return torch.tensor([[TARGET_VOCAB.index(c) for c in answer] + [END_ID] for answer in answers])
+
+
+def decode_target(ids) -> str:
+    """The text of generated target ids, up to the first end token (pad and start tokens dropped)."""
+    text = []
+    for i in ids:
+        if int(i) == END_ID:
+            break
+        if int(i) > END_ID:
+            text.append(TARGET_VOCAB[int(i)])
+    return "".join(text)
+
+
+def shift_right(targets: torch.Tensor) -> torch.Tensor:
+    """The decoder's input for teacher forcing: the start token, then the targets without their last token."""
+    start = torch.full_like(targets[:, :1], START_ID)  # (B, 1)
+    return torch.cat([start, targets[:, :-1]], dim=1)  # (B, T)
+
+
+# ---------------------------------------------------------------- the model, and translating with it
+
+
+@dataclass(frozen=True)
+class Config:
+    """The size of the date model and how it is trained. The defaults are the lesson's."""
+
+    d_model: int = 64
+    num_heads: int = 4
+    num_layers: int = 2
+    d_ff: int = 256
+    dropout: float = 0.0
+    steps: int = 1500
+    batch_size: int = 64
+    peak_lr: float = 5e-3
+    warmup: int = 200
+    label_smoothing: float = 0.1
+    seed: int = 0
+
+    def model_arguments(self) -> dict:
+        return {"d_model": self.d_model, "num_heads": self.num_heads, "num_layers": self.num_layers,
+                "d_ff": self.d_ff, "dropout": self.dropout}
+
+
+FAST_ENV = "ATTENTION_COURSE_FAST"  # set to 1 for a short training run in the lesson (the notebook tests)
+
+
+def lesson_config() -> Config:
+    """The lesson's training run: Config() in full, or 200 steps when ATTENTION_COURSE_FAST=1.
+
+    The book always runs in full; the notebook tests (nbval over lessons/ and solutions/) set the variable,
+    since they check that every cell runs, not how well the model learns.
+    """
+    fast = os.environ.get(FAST_ENV, "").lower() not in ("", "0", "false")
+    return Config(steps=200, warmup=50) if fast else Config()
+
+
+def new_model(config: Config = Config()) -> Transformer:
+    """An untrained date model: the package's Transformer over the date task's two vocabularies."""
+    return Transformer(len(SOURCE_VOCAB), len(TARGET_VOCAB), max_len=MAX_SOURCE_LENGTH + 2,
+                       **config.model_arguments())
+
+
+@torch.no_grad()
+def greedy_decode(model: Transformer, src: torch.Tensor, max_steps: int = ISO_LENGTH + 1) -> torch.Tensor:
+    """Generated target ids (B, max_steps): one token per step, the most likely next one, start token dropped.
+
+    The encoder runs once; each step runs the decoder on everything written so far.
+    """
+    was_training = model.training
+    model.eval()
+    memory = model.encode(src)  # (B, T_src, d_model)
+    written = torch.full((src.shape[0], 1), START_ID)  # (B, 1)
+    for _ in range(max_steps):
+        logits = model.decode(written, memory, src)  # (B, t + 1, vocab)
+        next_id = logits[:, -1].argmax(dim=-1, keepdim=True)  # (B, 1)
+        written = torch.cat([written, next_id], dim=1)  # (B, t + 2)
+        if (written == END_ID).any(dim=1).all():
+            break
+    model.train(was_training)
+    return written[:, 1:]
+
+
+def translate_with(model: Transformer, texts: list[str], batch_size: int = 500) -> list[str]:
+    """The model's answer for each written date (greedy decoding), in batches."""
+    answers = []
+    for start in range(0, len(texts), batch_size):
+        generated = greedy_decode(model, encode_sources(texts[start:start + batch_size]))
+        answers += [decode_target(row) for row in generated]
+    return answers
+
+
+def exact_match(predictions: list[str], answers: list[str]) -> float:
+    """The share of predictions that equal their answer exactly, character for character."""
+    if len(predictions) != len(answers):
+        raise ValueError(f"{len(predictions)} predictions for {len(answers)} answers")
+    if not answers:
+        raise ValueError("no answers to compare with")
+    return sum(p == a for p, a in zip(predictions, answers)) / len(answers)
+
+
+def accuracy(model: Transformer, examples: list[Example]) -> float:
+    """Exact-match accuracy of the model's greedy translations."""
+    return exact_match(translate_with(model, [e.text for e in examples]), [e.answer for e in examples])
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One written date, the model's answer, and where the decoder looked while writing it."""
+
+    text: str
+    answer: str
+    cross_weights: torch.Tensor  # (num_layers, h, len(answer), T_src): row t is the query that wrote answer[t]
+
+    def looked_at(self, layer: int = -1) -> torch.Tensor:
+        """(len(answer),): for each answer character, the source position with the most head-averaged weight."""
+        return self.cross_weights[layer].mean(dim=0).argmax(dim=-1)  # (h, T_out, T_src) -> (T_out,)
+
+
+@torch.no_grad()
+def translate_with_attention(model: Transformer, text: str) -> Translation:
+    """Translate one written date, then read the cross-attention weights of every decoder layer.
+
+    Teacher forcing on the model's own answer gives the same rows as generation did, in one pass.
+    """
+    src = encode_sources([text])  # (1, T_src)
+    answer = decode_target(greedy_decode(model, src)[0])
+    if not answer:
+        return Translation(text, "", torch.zeros(len(model.decoder.layers), 1, 0, src.shape[1]))
+    tgt_in = shift_right(torch.tensor([[TARGET_VOCAB.index(c) for c in answer]]))  # (1, len(answer))
+    model.decode(tgt_in, model.encode(src), src)
+    weights = torch.stack([layer.cross_attention_weights[0] for layer in model.decoder.layers])
+    return Translation(text, answer, weights)  # weights (num_layers, h, len(answer), T_src)
+
+
+def alignment(model: Transformer, examples: list[Example], layer: int = -1) -> float:
+    """The share of answer digits whose strongest cross-attention (averaged over heads, in `layer`) falls
+    inside the source span of the date part they come from: year digits on the year, month digits on the
+    month (a name or digits), day digits on the day. Only correctly translated examples count."""
+    hits = total = 0
+    for e in examples:
+        translation = translate_with_attention(model, e.text)
+        if translation.answer != e.answer:
+            continue
+        looked = translation.looked_at(layer)
+        for position, part in enumerate(ISO_PART):
+            if part is not None:
+                start, end = e.spans[part]
+                hits += int(start <= looked[position] < end)
+                total += 1
+    return hits / total if total else 0.0
+
+
+# ---------------------------------------------------------------- training
+
+
+def learning_rate(step: int, config: Config) -> float:
+    """Linear warm-up to peak_lr over `warmup` steps, then cosine decay to 0 at the last step."""
+    if step < config.warmup:
+        return config.peak_lr * (step + 1) / config.warmup
+    progress = (step - config.warmup) / max(1, config.steps - config.warmup)
+    return config.peak_lr * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+@dataclass
+class TrainingRun:
+    """What `train` returns: the model (in eval mode), the loss and learning rate of every step,
+    validation accuracy at each evaluation {step: accuracy}, and the training wall time in seconds."""
+
+    model: Transformer
+    config: Config
+    losses: list[float] = field(default_factory=list)
+    learning_rates: list[float] = field(default_factory=list)
+    validation: dict[int, float] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def batch(examples: list[Example]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Source ids (B, T_src) and target ids (B, ISO_LENGTH + 1) of a list of examples."""
+    return encode_sources([e.text for e in examples]), encode_targets([e.answer for e in examples])
+
+
+def train(config: Config = Config(), progress: bool = True, eval_every: int = 0,
+          validation_size: int = 500) -> TrainingRun:
+    """Train a date model from scratch with teacher forcing, on freshly drawn training examples each step.
+
+    Seeded and single-threaded, so a run gives the same numbers every time on the same machine. With
+    eval_every > 0, greedy accuracy on `validation_size` validation examples is measured that often
+    (its time is not counted in `seconds`).
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(THREADS)
+    try:
+        with torch.random.fork_rng():  # seeded without disturbing the caller's random numbers
+            torch.manual_seed(config.seed)
+            model = new_model(config)
+            optimizer = torch.optim.Adam(model.parameters(), lr=config.peak_lr, betas=(0.9, 0.98), eps=1e-9)
+            schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: learning_rate(s, config) / config.peak_lr)
+            train_examples = sample(config.steps * config.batch_size, config.seed, "train")
+            held_out = sample(validation_size, config.seed + 1, "validation") if eval_every else []
+            run = TrainingRun(model, config)
+            elapsed = 0.0
+            for step in progress_bar(range(config.steps), "training", progress):
+                start = time.perf_counter()
+                model.train()
+                src, tgt = batch(train_examples[step * config.batch_size:(step + 1) * config.batch_size])
+                logits = model(src, shift_right(tgt))  # (B, T_tgt, vocab): every position at once
+                loss = F.cross_entropy(logits.flatten(0, 1), tgt.flatten(), label_smoothing=config.label_smoothing)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                run.learning_rates.append(schedule.get_last_lr()[0])
+                schedule.step()
+                run.losses.append(loss.item())
+                elapsed += time.perf_counter() - start
+                if eval_every and ((step + 1) % eval_every == 0 or step + 1 == config.steps):
+                    run.validation[step + 1] = accuracy(model, held_out)
+            run.seconds = elapsed
+    finally:
+        torch.set_num_threads(threads)
+    model.eval()
+    return run
+
+
+# ---------------------------------------------------------------- the shipped checkpoint
+
+
+def save(run: TrainingRun, path: Path) -> None:
+    """Save a trained model's weights and configuration."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"config": run.config.__dict__, "state_dict": run.model.state_dict()}, path)
+
+
+def load(path: Path = CHECKPOINT) -> Transformer:
+    """A date model with the weights saved at `path`, in eval mode."""
+    if not path.exists():
+        raise FileNotFoundError(f"no checkpoint at {path}; train one with: {CHECKPOINT_COMMAND}")
+    saved = torch.load(path, weights_only=True)
+    model = new_model(Config(**saved["config"]))
+    model.load_state_dict(saved["state_dict"])
+    return model.eval()
+
+
+@functools.lru_cache(maxsize=1)
+def pretrained() -> Transformer:
+    """The shipped checkpoint, loaded once per session."""
+    return load()
+
+
+def translate(texts: list[str]) -> list[str]:
+    """ISO dates for written dates, by the shipped model: translate(["21 nov 2026"]) == ["2026-11-21"].
+
+    Any strings are accepted: unknown characters are read as <unk>, long strings are cut at
+    MAX_SOURCE_LENGTH characters, and a string that is not a date still gets the model's best guess.
+    """
+    if isinstance(texts, str):
+        raise TypeError("translate takes a list of strings; for one date, write translate([text])")
+    texts = list(texts)
+    if not all(isinstance(t, str) for t in texts):
+        raise TypeError("translate takes a list of strings")
+    return translate_with(pretrained(), texts) if texts else []
+
+
+# ---------------------------------------------------------------- command line
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m attention_course.dates", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    trainer = commands.add_parser("train", help="train the date model and save its checkpoint")
+    trainer.add_argument("--out", type=Path, default=CHECKPOINT)
+    trainer.add_argument("--steps", type=int, default=4000)
+    trainer.add_argument("--seed", type=int, default=0)
+    evaluate = commands.add_parser("evaluate", help="exact-match accuracy of a checkpoint on fresh dates")
+    evaluate.add_argument("--checkpoint", type=Path, default=CHECKPOINT)
+    evaluate.add_argument("--n", type=int, default=5000)
+    evaluate.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args(argv)
+    if args.command == "train":
+        run = train(Config(steps=args.steps, seed=args.seed), eval_every=500)
+        save(run, args.out)
+        print(f"trained {args.steps} steps in {run.seconds:.0f} s; validation accuracy {run.validation}; "
+              f"saved {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
+    else:
+        examples = sample(args.n, args.seed)
+        print(f"exact match on {args.n} fresh dates (seed {args.seed}): {accuracy(load(args.checkpoint), examples):.2%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

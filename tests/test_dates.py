@@ -1,0 +1,215 @@
+"""Lesson 9's date task: generation, splits, tokens, the schedule, training, and the shipped checkpoint."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import torch
+
+from attention_course import dates
+
+# ---------------------------------------------------------------- writing dates
+
+
+def test_every_format_of_the_issue_is_written_as_promised():
+    texts = [e.text for e in dates.every_format(dt.date(2026, 11, 21))]
+    for expected in ["21 November 2026", "nov 21, 2026", "21/11/2026", "sat 21 nov 26", "21.11.26",
+                     "November 21, 2026", "the 21st of November, 2026", "20261121"]:
+        assert expected in texts
+    assert len(texts) == len(dates.FORMATS) == len(set(texts))
+
+
+@pytest.mark.parametrize("template", dates.FORMATS)
+def test_spans_point_at_the_parts_of_the_date(template):
+    day = dt.date(2003, 2, 7)
+    e = dates.example(day, template)
+    year, month, day_text = (e.text[slice(*e.spans[part])] for part in dates.PARTS)
+    assert year in ("2003", "03")
+    assert month in ("2", "02", "February", "feb", "Feb", "FEB")
+    assert day_text in ("7", "07", "7th")
+    assert e.answer == "2003-02-07"
+
+
+def test_two_digit_years_follow_the_posix_rule():
+    assert [dates.two_digit_year(y) for y in (0, 26, 68, 69, 99)] == [2000, 2026, 2068, 1969, 1999]
+    with pytest.raises(ValueError):
+        dates.two_digit_year(100)
+    assert dates.example(dt.date(1969, 1, 1), "{dd}.{mm}.{yy}").text == "01.01.69"
+    assert dates.example(dt.date(2068, 12, 31), "{dd}.{mm}.{yy}").text == "31.12.68"
+
+
+def test_a_day_outside_the_range_is_refused():
+    with pytest.raises(ValueError, match="outside the task's range"):
+        dates.render(dt.date(1968, 12, 31), "{d} {Month} {yyyy}")
+
+
+@pytest.mark.parametrize(("n", "text"), [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"),
+                                         (12, "12th"), (13, "13th"), (21, "21st"), (22, "22nd"), (31, "31st")])
+def test_ordinals(n, text):
+    assert dates.ordinal(n) == text
+
+
+def test_every_string_means_exactly_one_day():
+    meaning = {}
+    for i in range(0, dates.NUM_DAYS, 3):  # every third day of the hundred years, in every format
+        day = dates.FIRST_DAY + dt.timedelta(days=i)
+        for e in dates.every_format(day):
+            assert meaning.setdefault(e.text, e.answer) == e.answer, e.text
+
+
+def test_the_longest_date_fits_the_source_length():
+    longest = max(len(e.text) for day in dates.days_in("test")[:400] for e in dates.every_format(day))
+    assert longest == dates.LONGEST_TEXT == len("Wednesday, 16 September 2009")
+    assert longest <= dates.MAX_SOURCE_LENGTH
+
+
+# ---------------------------------------------------------------- seeds and splits
+
+
+def test_sampling_is_deterministic_and_depends_on_the_seed():
+    assert dates.sample(50, seed=3) == dates.sample(50, seed=3)
+    assert dates.sample(50, seed=3) != dates.sample(50, seed=4)
+
+
+def test_splits_partition_the_days():
+    splits = [set(dates.days_in(s)) for s in dates.SPLITS]
+    assert sum(map(len, splits)) == dates.NUM_DAYS
+    assert not (splits[0] & splits[1] or splits[0] & splits[2] or splits[1] & splits[2])
+    assert 0.07 < len(splits[2]) / dates.NUM_DAYS < 0.13
+
+
+def test_splits_never_share_a_date_string():
+    texts = {s: {e.text for e in dates.sample(20000, seed=5, split=s)} for s in dates.SPLITS}
+    assert not texts["train"] & texts["test"]
+    assert not texts["train"] & texts["validation"]
+    assert not texts["validation"] & texts["test"]
+    for split in dates.SPLITS:
+        assert all(dates.split_of(dt.date.fromisoformat(e.answer)) == split
+                   for e in dates.sample(500, seed=6, split=split))
+
+
+def test_every_format_appears_in_a_sample():
+    assert {e.template for e in dates.sample(2000, seed=0, split="test")} == set(dates.FORMATS)
+
+
+def test_an_unknown_split_is_named():
+    with pytest.raises(ValueError, match="split must be one of"):
+        dates.days_in("dev")
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def test_sources_are_padded_and_unknown_characters_get_their_own_id():
+    ids = dates.encode_sources(["21.11.26", "é 1", "", "x" * 200])
+    assert ids.shape == (4, dates.MAX_SOURCE_LENGTH)
+    assert ids[0, 8:].eq(dates.PAD_ID).all() and ids[0, :8].ne(dates.PAD_ID).all()
+    assert ids[1, 0] == dates.UNKNOWN_ID and ids[1, 1] != dates.UNKNOWN_ID
+    assert ids[2, 0] == dates.UNKNOWN_ID and ids[2, 1:].eq(dates.PAD_ID).all()  # empty: one unknown token
+    assert ids[3].ne(dates.PAD_ID).all()  # 200 characters are cut to MAX_SOURCE_LENGTH
+
+
+def test_targets_round_trip():
+    tgt = dates.encode_targets(["2026-11-21", "1969-01-01"])
+    assert tgt.shape == (2, dates.ISO_LENGTH + 1) and (tgt[:, -1] == dates.END_ID).all()
+    assert [dates.decode_target(row) for row in tgt] == ["2026-11-21", "1969-01-01"]
+    assert dates.decode_target([dates.START_ID, 3, 4, dates.END_ID, 5]) == "01"  # stops at the end token
+
+
+def test_shift_right_puts_the_start_token_first():
+    tgt = dates.encode_targets(["2026-11-21"])
+    shifted = dates.shift_right(tgt)
+    assert shifted[0, 0] == dates.START_ID and torch.equal(shifted[0, 1:], tgt[0, :-1])
+
+
+# ---------------------------------------------------------------- metric and schedule
+
+
+def test_exact_match():
+    assert dates.exact_match(["a", "b", "c", "d"], ["a", "x", "c", "d "]) == 0.5
+    with pytest.raises(ValueError, match="2 predictions for 1 answers"):
+        dates.exact_match(["a", "b"], ["a"])
+
+
+def test_the_learning_rate_warms_up_then_decays_to_zero():
+    config = dates.Config(steps=1000, warmup=100, peak_lr=1e-3)
+    rates = [dates.learning_rate(s, config) for s in range(config.steps)]
+    assert rates[0] == pytest.approx(1e-5) and rates[99] == pytest.approx(1e-3)
+    assert all(a < b for a, b in zip(rates[:99], rates[1:100]))
+    assert all(a >= b for a, b in zip(rates[100:], rates[101:]))
+    assert rates[-1] < 1e-7
+
+
+def test_the_fast_mode_shortens_only_the_lesson_run(monkeypatch):
+    monkeypatch.setenv(dates.FAST_ENV, "1")
+    assert dates.lesson_config().steps < dates.Config().steps
+    monkeypatch.setenv(dates.FAST_ENV, "0")
+    assert dates.lesson_config() == dates.Config()
+
+
+# ---------------------------------------------------------------- training still learns
+
+
+@pytest.fixture(scope="module")
+def short_run():
+    return dates.train(dates.Config(steps=400, warmup=50), progress=False, eval_every=400, validation_size=300)
+
+
+def test_a_short_training_run_learns(short_run):
+    first, last = sum(short_run.losses[:20]) / 20, sum(short_run.losses[-20:]) / 20
+    assert last < 0.5 * first
+    assert short_run.validation[400] > 0.3  # far above chance, which is about 0
+
+
+def test_training_is_deterministic(short_run):
+    again = dates.train(dates.Config(steps=30, warmup=50), progress=False)
+    assert again.losses == short_run.losses[:30]  # same seed, same first batches, same numbers
+    assert len(short_run.learning_rates) == 400
+
+
+# ---------------------------------------------------------------- the shipped checkpoint
+
+
+def test_the_checkpoint_is_small_and_made_by_the_documented_command():
+    assert dates.CHECKPOINT.exists()
+    assert dates.CHECKPOINT.stat().st_size <= 2_000_000
+    saved = torch.load(dates.CHECKPOINT, weights_only=True)
+    parser_defaults = dates.Config(steps=4000, seed=0)
+    assert dates.Config(**saved["config"]) == parser_defaults
+
+
+def test_the_checkpoint_reads_fresh_dates():
+    fresh = dates.sample(5000, seed=777)  # neither training seed 0 nor validation seed 1
+    assert dates.accuracy(dates.pretrained(), fresh) >= 0.995
+
+
+def test_translate_answers_any_list_of_strings():
+    assert dates.translate(["21 November 2026", "sat 21 nov 26", "21.11.26"]) == ["2026-11-21"] * 3
+    odd = dates.translate(["", "é", "x" * 200, "hello", "31 February 2026"])
+    assert len(odd) == 5 and all(isinstance(a, str) for a in odd)
+    assert dates.translate([]) == []
+    with pytest.raises(TypeError, match="list of strings"):
+        dates.translate("21.11.26")
+    with pytest.raises(TypeError, match="list of strings"):
+        dates.translate([21, 11])
+
+
+def test_cross_attention_aligns_answer_digits_with_their_source():
+    model = dates.pretrained()
+    translation = dates.translate_with_attention(model, "21 November 2026")
+    assert translation.answer == "2026-11-21"
+    assert translation.cross_weights.shape == (2, 4, 10, 16)
+    torch.testing.assert_close(translation.cross_weights.sum(-1), torch.ones(2, 4, 10))
+    assert max(dates.alignment(model, dates.sample(100, seed=8, split="test"), layer=i) for i in (0, 1)) > 0.8
+
+
+def test_the_command_line_evaluates(capsys):
+    assert dates.main(["evaluate", "--n", "100", "--seed", "31"]) == 0
+    assert re.search(r"exact match on 100 fresh dates \(seed 31\): \d+\.\d+%", capsys.readouterr().out)
+
+
+def test_a_missing_checkpoint_says_how_to_make_one(tmp_path):
+    with pytest.raises(FileNotFoundError, match="python -m attention_course.dates train"):
+        dates.load(tmp_path / "none.pt")
