@@ -7,7 +7,8 @@
 - Pages carry no ipywidgets state or scripts: each widget cell is removed from the page and a static
   figure stands in for it.
 - Progress bars are switched off while the book executes the lessons (attention_course.progress reads
-  TQDM_DISABLE): on a static page a bar would stay frozen at 0%.
+  TQDM_DISABLE): on a static page a bar would stay frozen at 0%. The lessons' fast mode for tests
+  (ATTENTION_COURSE_FAST) is switched off: the book shows the full training run.
 - `JUPYTERHUB_URL` in the environment adds a JupyterHub launch button, so each school can
   point the book at its own hub without editing _config.yml.
 """
@@ -28,6 +29,7 @@ def _no_progress_bars(app, config) -> None:
     # A page shows a progress bar frozen at whatever it showed first; the kernels that run the lessons
     # for the book inherit this and draw none. In Jupyter the bars work as usual.
     os.environ["TQDM_DISABLE"] = "1"
+    os.environ.pop("ATTENTION_COURSE_FAST", None)  # the book always trains lesson 9's model in full
 
 
 def _use_hub_from_environment(app, config) -> None:

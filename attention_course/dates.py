@@ -141,7 +141,7 @@ def split_of(day: dt.date) -> str:
     return "test" if bucket == 0 else "validation" if bucket == 1 else "train"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def days_in(split: str) -> tuple[dt.date, ...]:
     """Every calendar day of a split, in order."""
     if split not in SPLITS:
@@ -300,6 +300,13 @@ def exact_match(predictions: list[str], answers: list[str]) -> float:
     return sum(p == a for p, a in zip(predictions, answers)) / len(answers)
 
 
+def wrong_parts(prediction: str, answer: str) -> list[str]:
+    """Which parts of an ISO answer a prediction gets wrong: a sublist of PARTS, e.g. ["year"]."""
+    padded = prediction.ljust(ISO_LENGTH)[:ISO_LENGTH]
+    wrong = {part for part, p, a in zip(ISO_PART, padded, answer) if part and p != a}
+    return [part for part in PARTS if part in wrong]
+
+
 def accuracy(model: Transformer, examples: list[Example]) -> float:
     """Exact-match accuracy of the model's greedy translations."""
     return exact_match(translate_with(model, [e.text for e in examples]), [e.answer for e in examples])
@@ -365,8 +372,9 @@ def learning_rate(step: int, config: Config) -> float:
 
 @dataclass
 class TrainingRun:
-    """What `train` returns: the model (in eval mode), the loss and learning rate of every step,
-    validation accuracy at each evaluation {step: accuracy}, and the training wall time in seconds."""
+    """What `train` returns: the model (in eval mode), the loss and learning rate of every step, held-out
+    accuracy at each evaluation {step: accuracy}, and the training wall time in seconds (evaluations
+    excluded), in all and at each evaluation."""
 
     model: Transformer
     config: Config
@@ -374,6 +382,16 @@ class TrainingRun:
     learning_rates: list[float] = field(default_factory=list)
     validation: dict[int, float] = field(default_factory=dict)
     seconds: float = 0.0
+    seconds_at: dict[int, float] = field(default_factory=dict)  # training seconds elapsed at each evaluation
+    snapshots: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict)  # weights at each evaluation
+
+    def model_at(self, step: int) -> Transformer:
+        """The model as it was at an evaluation step (a key of `validation`), in eval mode."""
+        if step not in self.snapshots:
+            raise KeyError(f"no snapshot at step {step}; the run kept steps {sorted(self.snapshots)}")
+        model = new_model(self.config)
+        model.load_state_dict(self.snapshots[step])
+        return model.eval()
 
 
 def batch(examples: list[Example]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -382,12 +400,12 @@ def batch(examples: list[Example]) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def train(config: Config = Config(), progress: bool = True, eval_every: int = 0,
-          validation_size: int = 500) -> TrainingRun:
+          held_out: list[Example] | None = None) -> TrainingRun:
     """Train a date model from scratch with teacher forcing, on freshly drawn training examples each step.
 
-    Seeded and single-threaded, so a run gives the same numbers every time on the same machine. With
-    eval_every > 0, greedy accuracy on `validation_size` validation examples is measured that often
-    (its time is not counted in `seconds`).
+    Seeded, with a fixed number of threads, so a run gives the same numbers every time on the same machine.
+    With eval_every > 0, greedy exact match on `held_out` (by default 500 validation examples) is measured
+    that often and recorded in `validation`; its time is not counted in `seconds`.
     """
     threads = torch.get_num_threads()
     torch.set_num_threads(THREADS)
@@ -398,7 +416,8 @@ def train(config: Config = Config(), progress: bool = True, eval_every: int = 0,
             optimizer = torch.optim.Adam(model.parameters(), lr=config.peak_lr, betas=(0.9, 0.98), eps=1e-9)
             schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: learning_rate(s, config) / config.peak_lr)
             train_examples = sample(config.steps * config.batch_size, config.seed, "train")
-            held_out = sample(validation_size, config.seed + 1, "validation") if eval_every else []
+            if eval_every and held_out is None:
+                held_out = sample(500, config.seed + 1, "validation")
             run = TrainingRun(model, config)
             elapsed = 0.0
             for step in progress_bar(range(config.steps), "training", progress):
@@ -416,6 +435,8 @@ def train(config: Config = Config(), progress: bool = True, eval_every: int = 0,
                 elapsed += time.perf_counter() - start
                 if eval_every and ((step + 1) % eval_every == 0 or step + 1 == config.steps):
                     run.validation[step + 1] = accuracy(model, held_out)
+                    run.seconds_at[step + 1] = elapsed
+                    run.snapshots[step + 1] = {k: v.clone() for k, v in model.state_dict().items()}
             run.seconds = elapsed
     finally:
         torch.set_num_threads(threads)

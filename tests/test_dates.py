@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 
 import pytest
@@ -137,8 +138,8 @@ def test_the_learning_rate_warms_up_then_decays_to_zero():
     config = dates.Config(steps=1000, warmup=100, peak_lr=1e-3)
     rates = [dates.learning_rate(s, config) for s in range(config.steps)]
     assert rates[0] == pytest.approx(1e-5) and rates[99] == pytest.approx(1e-3)
-    assert all(a < b for a, b in zip(rates[:99], rates[1:100]))
-    assert all(a >= b for a, b in zip(rates[100:], rates[101:]))
+    assert all(a < b for a, b in itertools.pairwise(rates[:100]))
+    assert all(a >= b for a, b in itertools.pairwise(rates[100:]))
     assert rates[-1] < 1e-7
 
 
@@ -154,13 +155,35 @@ def test_the_fast_mode_shortens_only_the_lesson_run(monkeypatch):
 
 @pytest.fixture(scope="module")
 def short_run():
-    return dates.train(dates.Config(steps=400, warmup=50), progress=False, eval_every=400, validation_size=300)
+    held_out = dates.sample(300, seed=1, split="validation")
+    return dates.train(dates.Config(steps=400, warmup=50), progress=False, eval_every=200, held_out=held_out)
 
 
 def test_a_short_training_run_learns(short_run):
     first, last = sum(short_run.losses[:20]) / 20, sum(short_run.losses[-20:]) / 20
     assert last < 0.5 * first
     assert short_run.validation[400] > 0.3  # far above chance, which is about 0
+    assert 0 < short_run.seconds_at[400] <= short_run.seconds
+
+
+def test_a_run_keeps_the_model_of_every_evaluation(short_run):
+    assert sorted(short_run.snapshots) == [200, 400]
+    held_out = dates.sample(300, seed=1, split="validation")
+    assert dates.accuracy(short_run.model_at(200), held_out) == short_run.validation[200]
+    assert dates.accuracy(short_run.model_at(400), held_out) == short_run.validation[400]
+    with pytest.raises(KeyError, match=r"kept steps \[200, 400\]"):
+        short_run.model_at(300)
+
+
+@pytest.mark.parametrize(("prediction", "answer", "parts"), [
+    ("2026-11-21", "2026-11-21", []),
+    ("2062-11-21", "2026-11-21", ["year"]),
+    ("1926-11-12", "2026-11-21", ["year", "day"]),
+    ("2026-11", "2026-11-21", ["day"]),
+    ("2026-12-21", "2026-11-21", ["month"]),
+])
+def test_wrong_parts_names_the_parts_a_prediction_misses(prediction, answer, parts):
+    assert dates.wrong_parts(prediction, answer) == parts
 
 
 def test_training_is_deterministic(short_run):

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import numbers
 
-import numpy as np
 import torch
 from torch import nn
 
 from .. import dates
 from ..positional import sinusoidal_encoding
-from ..transformer import count_parameters, parameter_count as reference_count
-from ..transformer import Transformer
+from ..transformer import parameter_count as reference_count
 from .core import CheckFailed, as_array, check, diagnose
 
 __all__ = ["century_rule", "embed", "exact_match", "greedy_translate", "parameter_count"]
@@ -46,13 +44,13 @@ def embed(learner) -> str:
                            "the input vectors, (B, T, d_model)")
             E, P = table(tokens).numpy(), positions[:T].numpy()  # (B, T, d), (T, d)
         wrong = [
-            (E + P, "you added the positions to the raw embeddings; multiply the embeddings by sqrt(d_model) "
-                    "first, as the paper does."),
-            (E * d + P, f"you multiplied by d_model = {d}; the paper multiplies by its square root, "
-                        f"sqrt({d}) = {d ** 0.5:.2f}."),
+            (E + P, ("you added the positions to the raw embeddings; multiply the embeddings by sqrt(d_model) "
+                     "first, as the paper does.")),
+            (E * d + P, (f"you multiplied by d_model = {d}; the paper multiplies by its square root, "
+                         f"sqrt({d}) = {d ** 0.5:.2f}.")),
             (E / d ** 0.5 + P, "you divided the embeddings by sqrt(d_model); multiply them by it."),
-            ((E + P) * d ** 0.5, "you scaled the positions too; only the token embeddings are multiplied by "
-                                 "sqrt(d_model), the positions are added as they are."),
+            ((E + P) * d ** 0.5, ("you scaled the positions too; only the token embeddings are multiplied by "
+                                  "sqrt(d_model), the positions are added as they are.")),
             (E * d ** 0.5, "you left out the positions; add positions[:T], one row per position."),
         ]
         diagnose(got, learner.name, case, E * d ** 0.5 + P, wrong)
@@ -74,16 +72,16 @@ def _count_mistakes(vocab, d, d_ff, layers, tied) -> list[tuple[int, str]]:
     right = reference_count(vocab, d, d_ff, layers, tied)
     biases = layers * (4 * d + d_ff + d) + layers * (8 * d + d_ff + d) + vocab
     return [
-        (right - biases, "you left out the biases: every linear layer has one (4 in each attention, 2 in each "
-                         "feed-forward) and so does the output layer."),
-        (right - layers * (2 + 3) * 2 * d, "you left out the LayerNorms: each has a gain and a bias of d_model "
-                                           "numbers, 2 per encoder layer and 3 per decoder layer."),
-        (right - layers * (4 * d * d + 4 * d + 2 * d), "your decoder layer has the encoder layer's parts only; "
-                                                       "it also has cross-attention and a third LayerNorm."),
+        (right - biases, ("you left out the biases: every linear layer has one (4 in each attention, 2 in each "
+                          "feed-forward) and so does the output layer.")),
+        (right - layers * (2 + 3) * 2 * d, ("you left out the LayerNorms: each has a gain and a bias of d_model "
+                                            "numbers, 2 per encoder layer and 3 per decoder layer.")),
+        (right - layers * (4 * d * d + 4 * d + 2 * d), ("your decoder layer has the encoder layer's parts only; "
+                                                        "it also has cross-attention and a third LayerNorm.")),
         (right - vocab, "you left out the output layer's bias, one number per vocabulary token."),
         (right + 2 * vocab * d if tied else right - 2 * vocab * d,
-         "you counted the embedding matrices the wrong way: tied means one matrix shared by the source, the "
-         "target and the output layer; untied means three."),
+         ("you counted the embedding matrices the wrong way: tied means one matrix shared by the source, the "
+          "target and the output layer; untied means three.")),
         (right - 2 * layers * (d_ff * d + d),
          "your feed-forward has one linear layer; it has two, d_model -> d_ff and d_ff -> d_model."),
     ]

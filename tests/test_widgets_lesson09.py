@@ -1,0 +1,105 @@
+"""Lesson 9's date widget: its plain state function under any input, and the widget driven headless."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from attention_course import dates, plots, widgets
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def test_a_date_is_translated_with_its_attention():
+    state = widgets.date_state("sat 21 nov 26", 2)
+    assert state.answer == "2026-11-21"
+    assert state.weights.shape == (10, len("sat 21 nov 26"))
+    np.testing.assert_allclose(state.weights.sum(axis=1), np.ones(10), atol=1e-5)
+    assert "sat 21 nov 26</b> &rarr; <b>2026-11-21</b>." in state.message
+    assert "not a real date" not in state.message and "never seen" not in state.message
+
+
+def test_the_layer_choice_shows_that_layer():
+    first, second = widgets.date_state("21.11.2026", 1), widgets.date_state("21.11.2026", 2)
+    assert first.answer == second.answer and not np.allclose(first.weights, second.weights)
+
+
+@pytest.mark.parametrize("text", ["", "   ", None, 42])
+def test_nothing_to_translate_asks_for_a_date(text):
+    state = widgets.date_state(text, 2)
+    assert state.answer == "" and state.weights.shape == (0, 0)
+    assert "Type a date" in state.message
+
+
+def test_an_unknown_character_is_named_and_still_answered():
+    state = widgets.date_state("21 novembre 2026 é", 2)
+    assert "never seen &#x27;é&#x27;" in state.message and "unknown token" in state.message
+    assert state.answer and state.weights.shape[0] == len(state.answer)
+
+
+def test_a_very_long_input_is_cut_and_still_answered():
+    state = widgets.date_state("21 November 2026 " * 12, 2)
+    assert len(state.text) == dates.MAX_SOURCE_LENGTH
+    assert f"Only the first {dates.MAX_SOURCE_LENGTH} of its 204 characters" in state.message
+    assert state.answer
+
+
+def test_a_text_without_digits_gets_a_best_guess_and_a_warning():
+    state = widgets.date_state("hello world", 2)
+    assert "cannot be a date" in state.message and "best guess" in state.message
+    assert state.weights.shape == (len(state.answer), len("hello world"))
+
+
+def test_an_impossible_date_is_flagged():
+    state = widgets.date_state("31 February 2026", 2)
+    assert state.answer == "2026-02-31"
+    assert "not a real date" in state.message and "calendar" in state.message
+
+
+def test_markup_in_the_input_is_escaped():
+    state = widgets.date_state("<b>1.2.2003</b>", 2)
+    assert "<b><b>" not in state.message and "&lt;b&gt;" in state.message
+
+
+@pytest.mark.parametrize("layer", [0, 3, 1.5, True, "2"])
+def test_a_bad_layer_is_explained(layer):
+    state = widgets.date_state("21.11.26", layer)
+    assert "layer must be a whole number from 1 to 2" in state.message and state.answer == ""
+
+
+def test_the_widget_redraws_when_the_text_changes():
+    box = widgets.date_explorer("21.11.26")
+    assert "2026-11-21" in box.summary.value
+    box.controls["text"].value = "01.01.69"
+    assert "1969-01-01" in box.summary.value
+    box.controls["layer"].value = 1
+    assert "1969-01-01" in box.summary.value
+    box.controls["text"].value = ""
+    assert "Type a date" in box.summary.value
+    box.controls["text"].value = "ü" * 300
+    assert "Only the first" in box.summary.value and "never seen" in box.summary.value
+
+
+def test_the_static_figure_has_one_map_per_input_with_a_colourbar():
+    model = dates.pretrained()
+    fig = plots.date_attention_maps([dates.translate_with_attention(model, t) for t in ("31.12.68", "1.2.2003")])
+    maps = [ax for ax in fig.axes if ax.get_images()]
+    assert len(maps) == 2 and len(fig.axes) == 4  # two heatmaps, two colourbars
+    assert maps[0].get_title() == "'31.12.68' -> 2068-12-31"
+    assert [t.get_text() for t in maps[0].get_yticklabels()] == list("2068-12-31")
+
+
+def test_the_training_figure_has_three_panels():
+    run = dates.train(dates.Config(steps=20, warmup=5), progress=False, eval_every=10, held_out=dates.sample(20, seed=1, split="validation"))
+    fig = plots.date_training(run)
+    assert len(fig.axes) == 3
+    assert len(fig.axes[2].lines[0].get_xdata()) == 2  # validation at steps 10 and 20
