@@ -142,8 +142,11 @@ def test_next_token_targets_are_the_inputs_shifted_left():
     assert targets.tolist() == [[5, 6, 7, fam.IGNORE]]
 
 
+WORDS = ["Thank", "you", "for", "inviting", "me", "to", "your", "party", "last", "week"]  # T5's example
+
+
 def test_span_corruption_is_t5s_example():
-    words = "Thank you for inviting me to your party last week".split()
+    words = WORDS
     inputs, targets = fam.span_corruption(words, [(2, 4), (8, 9)])
     assert " ".join(inputs) == "Thank you <X> me to your party <Y> week"
     assert " ".join(targets) == "<X> for inviting <Y> last <Z>"
@@ -153,7 +156,7 @@ def test_span_corruption_is_t5s_example():
 @pytest.mark.parametrize("spans", [[(3, 2)], [(0, 2), (1, 3)], [(0, 11)], [(0, 1), (2, 3), (4, 5), (6, 7)]])
 def test_span_corruption_rejects_bad_spans(spans):
     with pytest.raises(ValueError, match="spans"):
-        fam.span_corruption("Thank you for inviting me to your party last week".split(), spans)
+        fam.span_corruption(WORDS, spans)
 
 
 def test_the_toy_language():
