@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import os
 import statistics
@@ -49,23 +50,29 @@ def threads(count: int):
         torch.set_num_threads(previous)
 
 
-def median_seconds(function: Callable[[], object], repeats: int = 5, warmup: int = 1, num_threads: int = 1) -> float:
-    """Median wall-clock seconds of function() over `repeats` runs, after `warmup` runs. Lesson 10.
+def median_seconds(function: Callable[[], object], repeats: int = 5, num_threads: int = 1,
+                   min_sample: float = 0.002) -> float:
+    """Median processor seconds of one call of function(), over `repeats` samples, after a warm-up. Lesson 10.
 
-    One thread by default: on a machine shared with other programs a second thread often waits for a core,
-    and the times jump by milliseconds; one thread gives clean curves. Runs under torch.no_grad().
+    Robust on a shared machine: it runs on one thread by default (a second thread often waits for a core and
+    the times jump), and it reads the process's processor time (time.process_time), which, unlike a
+    stopwatch, does not count the moments the operating system gives the core to another program. A function
+    faster than `min_sample` seconds is called several times per sample, as timeit does, and the time divided.
+    Runs under torch.no_grad().
     """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1; got {repeats}")
-    times = []
     with threads(num_threads), torch.no_grad():
-        for _ in range(warmup):
-            function()
+        start = time.process_time()
+        function()  # warm up: first-call allocations, caches; and a first estimate of the time
+        calls = max(1, math.ceil(min_sample / max(time.process_time() - start, 1e-7)))
+        samples = []
         for _ in range(repeats):
-            start = time.perf_counter()
-            function()
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+            start = time.process_time()
+            for _ in range(calls):
+                function()
+            samples.append((time.process_time() - start) / calls)
+    return statistics.median(samples)
 
 
 def time_against_length(make_function: Callable[[int], Callable[[], object]], lengths: Sequence[int],
@@ -312,10 +319,11 @@ def layers_to_reach(layers: Sequence[Callable], x: torch.Tensor, source: int = 0
 def dependence_on_first(layer: Callable, x: torch.Tensor) -> float:
     """How strongly the last output of `layer` depends on the first input: ||d y_{T-1} / d x_0||. Lesson 10.
 
-    The Frobenius norm of the d_out x d_in Jacobian block, x of shape (1, T, d). Along a long path this
-    norm is a product of many factors, and fades.
+    The Frobenius norm of the d_out x d_in Jacobian block, x of shape (1, T, d), computed in float64 on a copy
+    of the layer. Along a long path this norm is a product of many factors, and fades.
     """
-    x = x.detach()
+    layer = copy.deepcopy(layer).double()  # float64: a fading dependence stays visible down to 1e-300
+    x = x.detach().double()
 
     def last_output(first: torch.Tensor) -> torch.Tensor:
         return layer(torch.cat([first[None, None], x[:, 1:]], dim=1))[0, -1]  # (d_out,)
