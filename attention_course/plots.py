@@ -807,10 +807,10 @@ def memory_timeline(events, T: int, title: str):
     ax.step(times, held, where="post", color="#4c72b0", linewidth=2)
     matrix = T * T * 4 / 2**20
     for count, style in ((1, ":"), (2, "--")):
-        ax.axhline(count * matrix, ls=style, color="#c44e52", linewidth=1.2)
-        ax.text(times[0], count * matrix, f" {count} T×T matri{'ces' if count > 1 else 'x'} ({count * matrix:.0f} MiB)",
-                color="#c44e52", fontsize=10, ha="left", va="bottom")
+        ax.axhline(count * matrix, ls=style, color="#c44e52", linewidth=1.2,
+                   label=f"{count} T×T matri{'ces' if count > 1 else 'x'} ({count * matrix:.0f} MiB)")
     ax.set_ylim(0, 2.35 * matrix)
+    ax.legend(fontsize=10, loc="lower center")  # the middle of the plot, low down, is empty
     ax.set_xlabel("time during the forward pass (ms)", fontsize=11)
     ax.set_ylabel("memory held (MiB)", fontsize=11)
     ax.set_title(title, fontsize=12)
@@ -832,6 +832,18 @@ def article_bars(sentences, encoder_only, decoder_only):
     ax.set_xlim(0, 1)
     ax.set_xlabel('probability of "an" rather than "a" in the gap', fontsize=11)
     ax.legend(fontsize=9, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def mask_grid(panels, columns: int = 2, panel_size=(4.2, 4.0)):
+    """Masks in a grid of `columns` per row; panels is a list of (mask, query_labels, key_labels, title). Lesson 10."""
+    rows = -(-len(panels) // columns)  # ceiling
+    fig, axes = plt.subplots(rows, columns, figsize=(panel_size[0] * columns, panel_size[1] * rows), squeeze=False)
+    for ax, panel in zip(axes.flat, panels):
+        mask_ax(ax, *panel)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
     fig.tight_layout()
     return fig
 

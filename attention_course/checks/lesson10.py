@@ -54,7 +54,7 @@ def attention_flops(learner) -> str:
             if got == wrong_answer and got != expected:
                 raise CheckFailed(f"On {case}, {message}")
         raise CheckFailed(f"On {case}, you counted {got:,} FLOPs; torch's counter finds {expected:,}.")
-    return "your count equals torch's FLOP counter on four sizes, 8·T·d_model² + 4·T²·d_model."
+    return "8·T·d_model² + 4·T²·d_model, as torch's FLOP counter finds."
 
 
 # ---------------------------------------------------------------- exercise: the decoder-only mask
@@ -108,7 +108,7 @@ def decoder_only_mask(learner) -> str:
         verdict = "may not" if expected[b, 0, i, j] else "may"
         raise CheckFailed(f"On {case}, in sequence {b} query {i} {verdict} attend to key {j} in your mask; "
                           "it should be the other way round.")
-    return "causal and padding together, (B, 1, T, T), True = may attend, for four batches."
+    return "causal and padding together, (B, 1, T, T), on four batches."
 
 
 # ---------------------------------------------------------------- exercise: measure a path length
@@ -162,7 +162,7 @@ def path_length(learner) -> str:
                               "position T-1 and the input at position 0 (not the other way round).")
         raise CheckFailed(f"On {case}, you returned {got}; the output at position T-1 first depends on the input at "
                           f"position 0 after {expected} layer(s).")
-    return "attention reaches in 1 layer, convolutions of kernel k in ⌈(T-1)/(k//2)⌉, position-wise layers never."
+    return "1 layer for attention, ⌈(T-1)/(k//2)⌉ for kernel k, None if never."
 
 
 # ---------------------------------------------------------------- widget exercise: where attention overtakes
@@ -176,8 +176,7 @@ def crossover_length(learner) -> str:
     d = 256
     attention, ffn = cost.layer_flops("self-attention", got, d), cost.layer_flops("feed-forward", got, d)
     if got == 2 * d:
-        return (f"at T = {got} both layers need {attention / 1e9:.2f} GFLOPs: 4·T²·d = 8·T·d² when T = 2·d_model; "
-                "above it, attention costs more.")
+        return f"at T = {got} = 2·d_model both need {attention / 1e9:.2f} GFLOPs; beyond, attention costs more."
     if got == d:
         raise CheckFailed(f"At T = {got} (= d_model), self-attention needs {attention / 1e9:.2f} GFLOPs and the "
                           f"feed-forward layer {ffn / 1e9:.2f}: attention is still cheaper; move T further right.")
