@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install book test notebooks check-notebooks lab clean
+.PHONY: help install book test notebooks check-notebooks lab bench clean
 
 help:
 	@echo "make book             install, then build the HTML book into _build/html"
@@ -13,6 +13,7 @@ help:
 	@echo "make lab              install, then open JupyterLab on lessons/"
 	@echo "make notebooks        regenerate lessons/ and solutions/ from book/"
 	@echo "make check-notebooks  fail if lessons/ or solutions/ are stale"
+	@echo "make bench            install, then measure the course's performance claims (slow: see benchmarks/README.md)"
 
 # The virtual environment is rebuilt only when requirements.txt or pyproject.toml change.
 $(STAMP): requirements.txt pyproject.toml
@@ -42,6 +43,11 @@ check-notebooks: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab lessons/
+
+# Measurements, not tests: one table, also written to _build/bench/. `make bench ONLY=attention` runs a subset.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py --json _build/bench/results.json --markdown _build/bench/results.md \
+		$(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf _build

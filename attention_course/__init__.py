@@ -13,6 +13,8 @@ Modules:
     transformer lessons 7-8's encoder and decoder layers and stacks, equal to torch's
     normalization  lesson 7's LayerNorm and BatchNorm comparison and the norm-placement experiment
     decoding    lesson 8's shift_right, a toy reversal task, and greedy generation
+    cost        lesson 10's measurements: time, peak memory, FLOPs, sequential steps and path length
+    family      lesson 10's encoder-only, decoder-only and encoder-decoder wirings and their objectives
     checks      the exercise checks
     widgets     the interactive widgets (ipywidgets 8)
     plots       the figures the lessons and widgets draw

@@ -7,7 +7,7 @@ Checks return a CheckResult, so the grader can use them too. One module per less
 as `checks.<exercise>(answer)`.
 """
 
-from . import lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07, lesson08, lesson09
+from . import lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07, lesson08, lesson09, lesson10
 from .core import CheckFailed as CheckFailed  # re-exported
 from .core import CheckResult as CheckResult
 from .lesson01 import *  # each lesson module lists its checks in __all__
@@ -19,6 +19,7 @@ from .lesson06 import *
 from .lesson07 import *
 from .lesson08 import *
 from .lesson09 import *
+from .lesson10 import *
 
 LESSONS = {1: lesson01, 2: lesson02, 3: lesson03, 4: lesson04, 5: lesson05, 6: lesson06, 7: lesson07, 8: lesson08,
-           9: lesson09}  # lesson number -> the module of its checks
+           9: lesson09, 10: lesson10}  # lesson number -> the module of its checks
