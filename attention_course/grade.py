@@ -22,7 +22,7 @@ import json
 import sys
 from pathlib import Path
 
-from .grading import STATUSES, GradingAborted, Limits, SubmissionResult, default_solutions, grade
+from .grading import STATUSES, GradingAborted, Limits, SubmissionResult, grade
 
 FORMATS = ("table", "csv", "json")
 
@@ -123,21 +123,32 @@ RENDER = {"table": as_table, "csv": as_csv, "json": as_json}
 # ---------------------------------------------------------------- the command line
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m attention_course.grade", description=__doc__.split("\n")[0])
+def build_parser(width: int | None = None) -> argparse.ArgumentParser:
+    """The command line; `width` fixes the help's line width (else the terminal's)."""
+    def formatter(prog: str) -> argparse.HelpFormatter:
+        return argparse.HelpFormatter(prog, width=width) if width else argparse.HelpFormatter(prog)
+
+    parser = argparse.ArgumentParser(prog="python -m attention_course.grade", description=__doc__.split("\n")[0],
+                                     formatter_class=formatter)
     parser.add_argument("submissions", nargs="+", help="notebooks, or folders of notebooks, to grade")
-    parser.add_argument("--lesson", type=int, help="the lesson they answer (default: read from each notebook)")
-    parser.add_argument("--timeout", type=float, default=Limits.cell_timeout,
+    parser.add_argument("--lesson", type=int, metavar="NN", help="the lesson they answer (default: read from each notebook)")
+    parser.add_argument("--timeout", type=float, default=Limits.cell_timeout, metavar="S",
                         help=f"seconds per cell (default {Limits.cell_timeout:g})")
-    parser.add_argument("--notebook-timeout", type=float, default=Limits.notebook_timeout,
+    parser.add_argument("--notebook-timeout", type=float, default=Limits.notebook_timeout, metavar="S",
                         help=f"seconds per notebook in all (default {Limits.notebook_timeout:g})")
     parser.add_argument("--memory-limit", type=int, default=Limits.memory_mb, metavar="MB",
                         help=f"address-space limit of each kernel in MB, 0 for none (default {Limits.memory_mb})")
-    parser.add_argument("--jobs", type=int, default=1, help="notebooks graded at once (default 1)")
-    parser.add_argument("--format", choices=FORMATS, default="table")
-    parser.add_argument("--output", type=Path, help="write the report here instead of printing it")
-    parser.add_argument("--solutions", type=Path, default=None,
-                        help=f"the answer keys' folder (default {default_solutions()})")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N", help="notebooks graded at once (default 1)")
+    parser.add_argument("--format", choices=FORMATS, default="table",
+                        help="table (default), csv, or json: one row per student and exercise, then totals")
+    parser.add_argument("--output", type=Path, metavar="FILE", help="write the report here instead of printing it")
+    parser.add_argument("--solutions", type=Path, default=None, metavar="DIR",
+                        help="the answer keys' folder (default: the course's solutions/)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.timeout <= 0 or args.notebook_timeout <= 0 or args.jobs < 1 or (args.memory_limit or 0) < 0:
         parser.error("--timeout and --notebook-timeout must be positive, --jobs at least 1, --memory-limit 0 or more")

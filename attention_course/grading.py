@@ -154,10 +154,12 @@ class CheckSources:
     fingerprint: str
 
     @classmethod
-    def read(cls) -> CheckSources:
+    def read(cls, directory: Path | None = None) -> CheckSources:
+        """The installed package's checks/, or another copy of that folder."""
         from . import checks
 
-        directory = Path(checks.__file__).resolve().parent
+        directory = (directory or Path(checks.__file__)).resolve()
+        directory = directory if directory.is_dir() else directory.parent
         modules = {f"checks.{p.stem}": (str(p), p.read_text(encoding="utf-8"))
                    for p in sorted(directory.glob("*.py")) if p.stem != "__init__"}
         return cls(directory, modules, _fingerprint(directory))
@@ -203,8 +205,8 @@ class Cell:
 def read_submission(data: bytes) -> tuple[list[Cell], list[str], str | None]:
     """(code cells, markdown texts, problem): a problem is one sentence, and then there are no cells."""
     if len(data) > MAX_SUBMISSION_BYTES:
-        return [], [], f"The file is {len(data) / 2**20:.0f} MB; a notebook is not graded above " \
-                       f"{MAX_SUBMISSION_BYTES // 2**20} MB."
+        return [], [], (f"The file is {len(data) / 2**20:.0f} MB; a notebook is not graded above "
+                        f"{MAX_SUBMISSION_BYTES // 2**20} MB.")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -212,8 +214,8 @@ def read_submission(data: bytes) -> tuple[list[Cell], list[str], str | None]:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as error:
-        return [], [], f"The file is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}); " \
-                       "it may have been cut short or edited by hand."
+        return [], [], (f"The file is not valid JSON ({error.msg}: line {error.lineno}, column {error.colno}); "
+                        "it may have been cut short or edited by hand.")
     if not isinstance(raw, dict) or not isinstance(raw.get("cells", raw.get("worksheets")), list):
         return [], [], "The file is JSON but not a Jupyter notebook (it has no list of cells)."
     if "worksheets" in raw:  # nbformat 3: let nbformat convert it
@@ -536,7 +538,7 @@ class _Submission:
         try:
             # The kernel process's own stderr (not the learner's, which comes as output) goes to a log,
             # read back only when the kernel fails to start.
-            with open(self.workdir / "kernel.log", "ab") as log:
+            with self._kernel_log() as log:
                 async with client.async_setup_kernel(cwd=str(self.workdir), env=self.env, cleanup_kc=True,
                                                      stdout=log, stderr=log):
                     outcome = await self._run_steps(client, skip, probe)
@@ -564,6 +566,9 @@ class _Submission:
                 self.problems.append(f"Cell {self.steps[index].cell.number} ran out of memory under {limit} "
                                      f"({ename}); if a correct notebook does this, raise --memory-limit.")
                 return
+
+    def _kernel_log(self):
+        return (self.workdir / "kernel.log").open("ab")
 
     def _kernel_log_tail(self) -> str:
         try:
@@ -783,14 +788,17 @@ def _fill(result: SubmissionResult, status: str, message: str) -> None:
 
 
 def grade(paths: list[Path], lesson: int | None = None, limits: Limits = Limits(), jobs: int = 1,
-          solutions: Path | None = None, on_result=None) -> list[SubmissionResult]:
-    """Grade every file in `paths`, `jobs` at a time; call on_result(result) as each one finishes."""
+          solutions: Path | None = None, on_result=None, checks: CheckSources | None = None) -> list[SubmissionResult]:
+    """Grade every file in `paths`, `jobs` at a time; call on_result(result) as each one finishes.
+
+    `checks` are the sources of the checks to grade with (default: the installed package's).
+    """
     keys = answer_keys(solutions or default_solutions())
     if not keys:
         raise GradingAborted(f"no answer keys in {solutions or default_solutions()}; run `make notebooks`.")
     if lesson is not None and lesson not in keys:
         raise GradingAborted(f"there is no lesson {lesson:02d}; the lessons are {', '.join(f'{n:02d}' for n in keys)}.")
-    sources = CheckSources.read()
+    sources = checks or CheckSources.read()
     names = student_names(paths)
     threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
 
@@ -801,8 +809,9 @@ def grade(paths: list[Path], lesson: int | None = None, limits: Limits = Limits(
             async with gate:
                 result = await grade_submission(path, name, keys, lesson, limits, sources, threads)
                 if not sources.unchanged():
-                    raise GradingAborted(f"attention_course/checks changed on disk while {path} was graded; a "
-                                         "submission may have written to it. Grading stopped: reinstall the course.")
+                    raise GradingAborted(f"the checks in {sources.directory} changed on disk while {path} was "
+                                         "graded; a submission may have written to them. Grading stopped: restore "
+                                         "the course's files before grading again.")
                 if on_result:
                     on_result(result)
                 return result

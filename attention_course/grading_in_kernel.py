@@ -87,7 +87,7 @@ def _load(request: dict, created: list[str]):
                 module.__path__ = []  # nothing of it is found on disk
                 return
             path, text = sources[key]
-            exec(compile(text, path, "exec"), module.__dict__)
+            exec(compile(text, path, "exec"), module.__dict__)  # noqa: S102 - the checks' own source, read by the grader
 
     parent = types.ModuleType(private)
     parent.__path__ = []
