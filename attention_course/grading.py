@@ -551,11 +551,17 @@ class _Submission:
             self.kept += client.kept
         for index, error in client.errors.items():
             self.errors[index] = error
-        self._note_memory_errors(client.errors)
+        self._note_cell_errors(client.errors)
         return outcome
 
-    def _note_memory_errors(self, errors: dict[int, tuple[str, str]]) -> None:
-        """One problem for the first learner cell that ran out of memory: the limit may be too low."""
+    def _note_cell_errors(self, errors: dict[int, tuple[str, str]]) -> None:
+        """Problems for learner cells that called sys.exit() or ran out of memory (the limit may be too low)."""
+        for index, (ename, _) in sorted(errors.items()):
+            step = self.steps[index]
+            note = (f"Cell {step.cell.number} ({_first_line(step.cell.source)}) called sys.exit(); IPython stopped "
+                    "that cell only, and the notebook went on.") if step.cell and ename == "SystemExit" else None
+            if note and note not in self.problems:
+                self.problems.append(note)
         if any("ran out of memory" in problem for problem in self.problems):
             return
         for index, (ename, evalue) in sorted(errors.items()):
