@@ -172,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     except GradingAborted as error:
         print(f"error: {error}", file=sys.stderr)
         return 3
+    except KeyboardInterrupt:
+        print("interrupted: no report was written.", file=sys.stderr)
+        return 130
     report = RENDER[args.format](results)
     if args.output:
         args.output.write_text(report, encoding="utf-8")

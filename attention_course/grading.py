@@ -147,10 +147,12 @@ def answer_keys(solutions: Path) -> dict[int, AnswerKey]:
 
 @dataclass(frozen=True)
 class CheckSources:
-    """The installed checks' source text, read before any learner code runs, and its fingerprint."""
+    """The checks' source text, and the in-kernel program that runs them, read before any learner code
+    runs; and a fingerprint of the whole package, to notice a submission that writes to it."""
 
-    directory: Path
+    directory: Path  # checks/
     modules: dict  # "checks.core" -> (path, source)
+    program: str  # attention_course/grading_in_kernel.py
     fingerprint: str
 
     @classmethod
@@ -162,7 +164,8 @@ class CheckSources:
         directory = directory if directory.is_dir() else directory.parent
         modules = {f"checks.{p.stem}": (str(p), p.read_text(encoding="utf-8"))
                    for p in sorted(directory.glob("*.py")) if p.stem != "__init__"}
-        return cls(directory, modules, _fingerprint(directory))
+        program = Path(grading_in_kernel.__file__).read_text(encoding="utf-8")
+        return cls(directory, modules, program, _fingerprint(directory))
 
     def unchanged(self) -> bool:
         return _fingerprint(self.directory) == self.fingerprint
@@ -186,10 +189,15 @@ class CheckSources:
         return needed, sorted(aliases - {"checks"})
 
 
-def _fingerprint(directory: Path) -> str:
+def _fingerprint(checks: Path) -> str:
+    """A hash of the checks and of the package's modules, which the checks and the kernels import."""
     digest = hashlib.sha256()
-    for path in sorted(directory.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    package = Path(__file__).resolve().parent
+    for path in sorted(checks.glob("*.py")) + sorted(package.glob("*.py")):
+        try:
+            digest.update(str(path).encode() + b"\0" + path.read_bytes())
+        except OSError:
+            digest.update(str(path).encode() + b"\0missing")
     return digest.hexdigest()
 
 
@@ -638,7 +646,7 @@ class _Submission:
                    "aliases": aliases, "module": self.key.check_module, "check": exercise.check,
                    "function": exercise.function, "nonce": self.nonces[index],
                    "others": [e.function for e in self.key.exercises if e.function != exercise.function]}
-        program = Path(grading_in_kernel.__file__).read_text(encoding="utf-8")
+        program = self.sources.program
         return ("import builtins as _attention_course_builtins\n"
                 f"_attention_course_builtins.exec(_attention_course_builtins.compile({program!r}, "
                 "'<attention-course grader>', 'exec'), {'__builtins__': _attention_course_builtins, "
@@ -813,11 +821,17 @@ def grade(paths: list[Path], lesson: int | None = None, limits: Limits = Limits(
 
         async def one(path: Path, name: str) -> SubmissionResult:
             async with gate:
-                result = await grade_submission(path, name, keys, lesson, limits, sources, threads)
+                try:
+                    result = await grade_submission(path, name, keys, lesson, limits, sources, threads)
+                except Exception as error:  # noqa: BLE001 - a fault of the grader's: report it, go on
+                    result = SubmissionResult(path, name, keys.get(lesson) if lesson else None)
+                    result.problems.append(f"The grader itself failed on this notebook ({type(error).__name__}: "
+                                           f"{' '.join(str(error).split())[:150]}); please report it.")
+                    _fill(result, "error", "Not checked: the grader failed on this notebook.")
                 if not sources.unchanged():
-                    raise GradingAborted(f"the checks in {sources.directory} changed on disk while {path} was "
-                                         "graded; a submission may have written to them. Grading stopped: restore "
-                                         "the course's files before grading again.")
+                    raise GradingAborted(f"the course's code ({sources.directory.parent}) changed on disk while "
+                                         f"{path} was graded; a submission may have written to it. Grading "
+                                         "stopped: restore the course's files before grading again.")
                 if on_result:
                     on_result(result)
                 return result

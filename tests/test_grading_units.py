@@ -177,3 +177,16 @@ def test_the_kernel_environment_drops_nbgrader_and_limits_threads(tmp_path, monk
     assert "NBGRADER_EXECUTION" not in env
     assert env["OMP_NUM_THREADS"] == "1" and env["TQDM_DISABLE"] == "1"
     assert env["IPYTHONDIR"].startswith(str(tmp_path))
+
+
+def test_a_fault_of_the_graders_is_reported_and_grading_goes_on(tmp_path, monkeypatch):
+    async def broken(path, student, *args, **kwargs):
+        if path.name == "first.ipynb":
+            raise RuntimeError("an unexpected state")
+        return grading.SubmissionResult(path, student, KEYS[1])
+
+    monkeypatch.setattr(grading, "grade_submission", broken)
+    paths = [tmp_path / "first.ipynb", tmp_path / "second.ipynb"]
+    first, second = grading.grade(paths, lesson=1)
+    assert "grader itself failed" in first.problems[0] and "RuntimeError" in first.problems[0]
+    assert {r.status for r in first.results} == {"error"} and second.problems == []
