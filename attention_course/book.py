@@ -143,7 +143,7 @@ class GraderHelp(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         from .grade import build_parser
 
-        text = build_parser(width=100).format_help().strip()
+        text = build_parser(width=80).format_help().strip()
         block = nodes.literal_block(text, text, language="text")
         return [block]
 

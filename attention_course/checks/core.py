@@ -6,6 +6,9 @@ Every check takes the learner's function (or answer) and either
   so the learner notebooks run clean from top to bottom, or
 - raises CheckFailed, whose notebook display is that one sentence, not a traceback.
 
+Under nbgrader (`nbgrader autograde` or `validate`, which set NBGRADER_EXECUTION) a stub fails instead,
+with NotAttemptedYet, so that nbgrader scores it 0 as the course's grader does.
+
 Checks are plain functions that return a CheckResult, so the grader can use them too.
 """
 
