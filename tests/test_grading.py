@@ -266,7 +266,7 @@ def test_no_submission_file_was_changed(graded):
 
 def test_checks_changed_on_disk_stop_the_grading(tmp_path):
     copied = tmp_path / "checks"
-    shutil.copytree(Path(grading.__file__).parent / "checks", copied, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "attention_course" / "checks", copied, ignore=shutil.ignore_patterns("__pycache__"))
     nb = solution()
     core = copied / "core.py"
     nb.cells.insert(3, nbformat.v4.new_code_cell(f"open({str(core)!r}, 'a').write('\\nPASS = True\\n')"))

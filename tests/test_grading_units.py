@@ -76,7 +76,7 @@ def test_a_notebook_with_odd_cells_is_still_read():
 
 
 def test_an_oversized_file_is_refused_without_parsing(monkeypatch):
-    monkeypatch.setattr(grading, "MAX_SUBMISSION_BYTES", 10)
+    monkeypatch.setattr(grading.notebook, "MAX_SUBMISSION_BYTES", 10)
     _, _, problem = grading.read_submission(b'{"cells": []}' + b" " * 20)
     assert "not graded above" in problem
 
@@ -185,7 +185,7 @@ def test_a_fault_of_the_graders_is_reported_and_grading_goes_on(tmp_path, monkey
             raise RuntimeError("an unexpected state")
         return grading.SubmissionResult(path, student, KEYS[1])
 
-    monkeypatch.setattr(grading, "grade_submission", broken)
+    monkeypatch.setattr(grading.grader, "grade_submission", broken)
     paths = [tmp_path / "first.ipynb", tmp_path / "second.ipynb"]
     first, second = grading.grade(paths, lesson=1)
     assert "grader itself failed" in first.problems[0] and "RuntimeError" in first.problems[0]

@@ -1,7 +1,7 @@
 """Runs one exercise's check inside a learner's kernel, from a private copy of the course's checks.
 
-The grader (attention_course.grading) does not import this module: it sends its source, with a REQUEST,
-to the kernel that has just run the learner's cells up to that exercise. The check module is compiled
+The grader does not run this module itself: it sends its source, read once before grading starts, with a
+REQUEST, to the kernel that has just run the learner's cells up to that exercise. The check module is compiled
 from the source the grader read before any learner code ran, under a new random package name, and
 loaded by a finder of its own rather than from disk. So a submission that rebinds `checks`, replaces
 functions in `attention_course.checks`, patches its `core`, or edits the files on disk does not change the

@@ -1,6 +1,6 @@
 """Starts the kernel that runs one submission for the grader, under a memory limit.
 
-    python -m attention_course.grading_launcher [--memory-mb N] -f CONNECTION_FILE
+    python -m attention_course.grading.launcher [--memory-mb N] -f CONNECTION_FILE
 
 The grader (attention_course.grading) names this module in its kernel command. It lowers the address-space
 limit (RLIMIT_AS) of the kernel process, where the platform has one, then starts an ordinary IPython kernel.
