@@ -25,8 +25,6 @@ from .model import (
 from .notebook import best_match, identify, plan, read_submission, tampering
 from .runner import NotebookRun
 
-# ---------------------------------------------------------------- grading many submissions
-
 
 def student_names(paths: list[Path]) -> list[str]:
     """A name per file: its stem, or its folders when the stem is a lesson's (nbgrader's layout)."""
@@ -53,16 +51,15 @@ async def grade_submission(path: Path, student: str, keys: dict[int, AnswerKey],
                            limits: Limits, sources: CheckSources, threads: int | None = None) -> SubmissionResult:
     """Grade one file. Never raises for anything the file contains."""
     start = time.monotonic()
-    result = SubmissionResult(path, student, None)
+    result = SubmissionResult(path, student, keys[lesson] if lesson is not None else None)
     try:
         data = path.read_bytes()
         stat = path.stat()
     except OSError as error:
         result.problems.append(f"The file could not be read ({error.strerror or error}).")
+        _fill(result, "error", "Not checked: the file could not be read.")
         return result
     cells, markdown, problem = read_submission(data)
-    if lesson is not None:
-        result.key = keys[lesson]
     if problem:
         result.problems.append(problem)
         _fill(result, "error", "Not checked: the file is not a notebook that can be run.")

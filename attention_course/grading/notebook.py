@@ -6,6 +6,7 @@ Introduced for instructors (the grader).
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -70,13 +71,14 @@ def _python(source: str) -> str:
     return TransformerManager().transform_cell(source)
 
 
-def bound_names(source: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)  # the plan asks about every cell for every exercise
+def bound_names(source: str) -> frozenset[str]:
     """Names a cell binds at top level with def, class or =; by pattern when the cell does not parse."""
     try:
         tree = ast.parse(_python(source))
     except (SyntaxError, ValueError):
         found = re.findall(r"^(?:async\s+def|def|class)\s+(\w+)|^(\w+)\s*=", source, re.MULTILINE)
-        return {a or b for a, b in found}
+        return frozenset(a or b for a, b in found)
     names = set()
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -85,7 +87,7 @@ def bound_names(source: str) -> set[str]:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
                 names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
-    return names
+    return frozenset(names)
 
 
 def _calls_check(source: str, check: str) -> bool:
@@ -99,7 +101,7 @@ def _only_check_calls(source: str) -> bool:
 
 def identify(cells: list[Cell], markdown: list[str], keys: dict[int, AnswerKey]) -> dict[int, int]:
     """How strongly the notebook looks like each lesson: its exercises defined or checked, its banner."""
-    defined = set().union(*(bound_names(cell.source) for cell in cells)) if cells else set()
+    defined = frozenset().union(*(bound_names(cell.source) for cell in cells))
     scores = {}
     for lesson, key in keys.items():
         score = sum(1 for e in key.exercises

@@ -28,9 +28,6 @@ from .notebook import Step
 PAYLOAD_MIME = in_kernel.MIME
 
 
-# ---------------------------------------------------------------- running it
-
-
 class _SpecManager(KernelSpecManager):
     """Gives the grader's kernel command: the course's launcher, with the memory limit."""
 
@@ -97,7 +94,7 @@ class _Client(NotebookClient):
 
 @dataclass
 class _Outcome:
-    kind: str  # "done", "died", "stuck", "out of time", "no kernel"
+    kind: str  # "done", "died", "stuck", "out of time", "no kernel", "gave up"
     step: int | None = None
     detail: str = ""
 
@@ -266,6 +263,7 @@ class NotebookRun:
             client.timeout = 10
             await client.async_execute_cell(client.nb.cells[probe], probe, store_history=False)
         except (CellTimeoutError, DeadKernelError):
+            client.stop_output_pollers()
             return False
         return True
 
