@@ -138,6 +138,14 @@ def grade(paths: list[Path], lesson: int | None = None, limits: Limits | None = 
                     on_result(result)
                 return result
 
-        return list(await asyncio.gather(*(one(path, name) for path, name in zip(paths, names))))
+        tasks = [asyncio.ensure_future(one(path, name)) for path, name in zip(paths, names)]
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        failed = [task for task in tasks if task.done() and not task.cancelled() and task.exception()]
+        if failed:  # stop the others cleanly (their kernels are shut down), then say why
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise failed[0].exception()
+        return [task.result() for task in tasks]
 
     return asyncio.run(run_all())
