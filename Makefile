@@ -5,15 +5,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install book test notebooks check-notebooks lab bench clean
+TEST_STAMP := $(VENV)/.installed-test
+# make grade SUBMISSIONS="submitted/*.ipynb" [LESSON=06] [FORMAT=table|csv|json] [GRADE_ARGS="--jobs 2"]
+SUBMISSIONS ?=
+LESSON ?=
+FORMAT ?= table
+GRADE_ARGS ?=
+
+.PHONY: help install book book-nosolutions test notebooks check-notebooks lab grade lesson-memory bench clean
 
 help:
 	@echo "make book             install, then build the HTML book into _build/html"
-	@echo "make test             install, then run every test (package, checks, widgets, notebooks, book)"
+	@echo "make book-nosolutions install, then build the book with every solution removed into _build/html-nosolutions"
+	@echo "make test             install (with the test tools, nbgrader), then run every test"
 	@echo "make lab              install, then open JupyterLab on lessons/"
 	@echo "make notebooks        regenerate lessons/ and solutions/ from book/"
 	@echo "make check-notebooks  fail if lessons/ or solutions/ are stale"
 	@echo "make bench            install, then measure the course's performance claims (slow: see benchmarks/README.md)"
+	@echo "make grade SUBMISSIONS=\"a.ipynb b.ipynb\" [LESSON=06] [FORMAT=csv]   grade learners' notebooks"
+	@echo "make lesson-memory    measure each lesson's peak memory into book/lesson_memory.json (for the guide)"
 
 # The virtual environment is rebuilt only when requirements.txt or pyproject.toml change.
 $(STAMP): requirements.txt pyproject.toml
@@ -28,11 +38,24 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)
 
+# Tools only the tests need (nbgrader, to check that the notebooks work with it), kept out of requirements.txt.
+# nbgrader's JupyterLab and server extensions are switched off, so `make lab` looks the same with or without them.
+$(TEST_STAMP): $(STAMP) requirements-test.txt
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	$(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader > /dev/null 2>&1 || true
+	for part in formgrader validate_assignment assignment_list course_list; do \
+		$(BIN)/jupyter server extension disable --sys-prefix nbgrader.server_extensions.$$part > /dev/null 2>&1 || true; \
+	done
+	touch $@
+
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --all --warningiserror --keep-going
 	@echo "The book is built. Open $(CURDIR)/_build/html/index.html"
 
-test: $(STAMP)
+book-nosolutions: $(STAMP)
+	$(BIN)/python -m attention_course.nosolutions
+
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
 
 notebooks: $(STAMP)
@@ -48,6 +71,13 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py --json _build/bench/results.json --markdown _build/bench/results.md \
 		$(if $(ONLY),--only $(ONLY))
+
+grade: $(STAMP)
+	@if [ -z "$(SUBMISSIONS)" ]; then echo 'Name the notebooks: make grade SUBMISSIONS="submitted/*.ipynb" [LESSON=06]'; exit 2; fi
+	$(BIN)/python -m attention_course.grade $(SUBMISSIONS) $(if $(LESSON),--lesson $(LESSON)) --format $(FORMAT) $(GRADE_ARGS)
+
+lesson-memory: $(STAMP)
+	$(BIN)/python -m attention_course.lesson_memory
 
 clean:
 	rm -rf _build

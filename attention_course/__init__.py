@@ -19,6 +19,12 @@ Modules:
     widgets     the interactive widgets (ipywidgets 8)
     plots       the figures the lessons and widgets draw
     notebooks   turns book/*.md into lessons/ and solutions/
+    syllabus    what each lesson says about itself: time, objectives, exercises, points, questions
+    guide       the instructor guide's generated tables and course plans
+    grade       the grader's command line: python -m attention_course.grade
+    grading     the grader: a fresh kernel per notebook, limits, the course's own checks
+    nosolutions builds the book with every solution removed (make book-nosolutions)
+    lesson_memory  measures each lesson's peak memory (make lesson-memory)
 """
 
 __version__ = "0.1.0"

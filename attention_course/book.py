@@ -11,16 +11,30 @@
   (ATTENTION_COURSE_FAST) is switched off: the book shows the full training run.
 - `JUPYTERHUB_URL` in the environment adds a JupyterHub launch button, so each school can
   point the book at its own hub without editing _config.yml.
+- An exercise may say how many points it is worth, `:points: N` (attention_course.notebooks puts them in
+  the notebooks' nbgrader metadata); the page does not show them.
+- The instructor guide's tables are generated from the lessons (attention_course.guide): the directives
+  `{lesson-table}`, `{lesson-details}`, `{course-plans}`, `{assignment-links}` and `{lesson-memory}`.
+  `course_root` (a Sphinx config value, default: the book's folder) is where they read the lessons,
+  solutions/ and the memory measurements.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
+from typing import ClassVar
 
 from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.util.docutils import SphinxDirective
+from sphinx_exercise.directive import ExerciseDirective
 
+from . import guide, syllabus
 from .notebooks import BEGIN, END
+
+HUB_EXAMPLE = "https://hub.example.edu"
 
 LESSON_PAGE = re.compile(r"^book/(\d\d_[\w-]+)$")
 
@@ -67,7 +81,87 @@ def _launch_learner_notebook(app, pagename, templatename, context, doctree) -> N
         _rewrite(context.get("header_buttons", []), f"book/{match.group(1)}.md", f"lessons/{match.group(1)}.ipynb")
 
 
+class ExerciseWithPoints(ExerciseDirective):
+    """sphinx-exercise's {exercise}, also accepting `:points: N` (for the notebooks and the grader)."""
+
+    option_spec: ClassVar[dict] = {**ExerciseDirective.option_spec, "points": directives.positive_int}
+
+
+class _GuideDirective(SphinxDirective):
+    """Renders a part of the instructor guide, generated as MyST from the lessons, where it stands."""
+
+    has_content = False
+
+    def generate(self, lessons: list[syllabus.Lesson], memory: dict) -> str:
+        raise NotImplementedError
+
+    def run(self) -> list[nodes.Node]:
+        root = Path(self.config.course_root or self.env.srcdir).resolve()
+        try:
+            lessons = syllabus.lessons(root)
+        except (syllabus.LessonMetadataError, OSError) as error:
+            raise self.error(f"the instructor guide cannot read the lessons: {error}") from None
+        for lesson in lessons:  # rebuild the guide when a lesson, its answer key or a measurement changes
+            for path in (root / "book" / f"{lesson.stem}.md", root / "solutions" / f"{lesson.stem}.ipynb"):
+                if path.exists():
+                    self.env.note_dependency(str(path))
+        if (root / guide.MEMORY_FILE).exists():
+            self.env.note_dependency(str(root / guide.MEMORY_FILE))
+        renderer = getattr(self.state, "_renderer", None)
+        if renderer is None:
+            raise self.error(f"{{{self.name}}} works on MyST Markdown pages only.")
+        renderer.nested_render_text(self.generate(lessons, guide.read_memory(root)), self.lineno)
+        return []
+
+
+class LessonTable(_GuideDirective):
+    def generate(self, lessons, memory):
+        return guide.lesson_table(lessons, memory)
+
+
+class LessonDetails(_GuideDirective):
+    def generate(self, lessons, memory):
+        return guide.lesson_details(lessons, memory)
+
+
+class CoursePlans(_GuideDirective):
+    def generate(self, lessons, memory):
+        return guide.course_plans(lessons)
+
+
+class AssignmentLinks(_GuideDirective):
+    def generate(self, lessons, memory):
+        options = self.config.html_theme_options
+        hub = options.get("launch_buttons", {}).get("jupyterhub_url") or HUB_EXAMPLE
+        repository = options.get("repository_url") or "https://github.com/attention-step-by-step/attention-step-by-step"
+        return guide.assignment_links(lessons, hub, repository, options.get("repository_branch") or "main")
+
+
+class GraderHelp(SphinxDirective):
+    """The grader's --help, as a literal block, so the guide always shows its real options and defaults."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        from .grade import build_parser
+
+        text = build_parser(width=80).format_help().strip()
+        block = nodes.literal_block(text, text, language="text")
+        return [block]
+
+
+class LessonMemory(_GuideDirective):
+    def generate(self, lessons, memory):
+        return guide.memory_requirements(lessons, memory)
+
+
 def setup(app):
+    app.add_config_value("course_root", "", "env")
+    app.add_directive("exercise", ExerciseWithPoints, override=True)
+    for name, directive in (("lesson-table", LessonTable), ("lesson-details", LessonDetails),
+                            ("course-plans", CoursePlans), ("assignment-links", AssignmentLinks),
+                            ("lesson-memory", LessonMemory), ("grader-help", GraderHelp)):
+        app.add_directive(name, directive)
     app.connect("config-inited", _use_hub_from_environment)
     app.connect("config-inited", _no_progress_bars)
     app.connect("doctree-read", _tidy_doctree)

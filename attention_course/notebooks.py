@@ -23,6 +23,9 @@ import yaml
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+CHECK_CELL = re.compile(r"^checks\.(\w+)\((\w+)\)$")  # a check cell: one line, `checks.<check>(<function>)`
+DEFAULT_POINTS = 1  # an exercise's points unless its {exercise} directive says `:points: N`
+NBGRADER_SCHEMA = 3
 BOOK_ONLY = "book-only"  # a cell with this tag appears in the book only (e.g. a widget's static counterpart)
 LESSON_GLOB = "[0-9][0-9]_*.md"
 SETUP = """\
@@ -109,6 +112,7 @@ class Lowering:
     chapter: int  # lesson NN is chapter NN of the book, so its equations are (NN.1), (NN.2), ...
     equations: dict[str, str] = field(default_factory=dict)
     exercises: int = 0
+    points: list[int] = field(default_factory=list)  # each exercise's points, in order
     line: int = 0  # where the current cell starts in the source, for error messages
 
     def error(self, message: str) -> NotebookSourceError:
@@ -168,8 +172,10 @@ class Lowering:
             return f"$$\n{body.strip()}{tag}\n$$"
         if name == "exercise":
             self.exercises += 1
+            self.points.append(exercise_points(options, self.error))
             number = f"Exercise {self.chapter}.{self.exercises}"
-            return _quote(f"**{number}: {argument}**" if argument else f"**{number}**", body)
+            title = f"**{number}: {argument}**" if argument else f"**{number}**"
+            return _quote(f"{title} ({_plural(self.points[-1], 'point')})", body)
         if name in ADMONITIONS:
             return _quote(f"**{ADMONITIONS[name]}**" + (f": {argument}" if argument else ""), body)
         if name == "admonition":
@@ -208,6 +214,18 @@ class Lowering:
             authors, year = self.bibliography[key]
             parts.append(f"{authors} ({year})" if name.startswith("cite:t") else f"{authors}, {year}")
         return "; ".join(parts) if name.startswith("cite:t") else f"({'; '.join(parts)})"
+
+
+def exercise_points(options: dict, error=NotebookSourceError) -> int:
+    """An exercise's points: `:points: N` on its {exercise} directive, else DEFAULT_POINTS."""
+    value = options.get("points", str(DEFAULT_POINTS)).strip()
+    if not value.isdigit() or int(value) == 0:
+        raise error(f"`:points: {value}` must be a whole number of points, 1 or more.")
+    return int(value)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _quote(title: str, body: str) -> str:
@@ -252,19 +270,15 @@ def _stub(source: str) -> str:
     return "\n".join(out)
 
 
-def _banner(stem: str, kind: str) -> str:
-    if kind == "lessons":
-        return (
-            f"*Attention, Step by Step* · learner notebook · `{stem}`\n\n"
-            "Run the cells from top to bottom. Where a cell says `# YOUR CODE HERE`, replace "
-            "`raise NotImplementedError()` with your code, then run the check cell below it: it says "
-            "✔ when you are right and, in one sentence, what is wrong when you are not. A check you have "
-            "not attempted yet says so and lets the notebook go on."
-        )
+def _banner(stem: str) -> str:
+    # The same in lessons/ and solutions/, so that nbgrader's generate_assignment, which keeps it, makes a
+    # learner version equal to lessons/ from solutions/.
     return (
-        f"*Attention, Step by Step* · answer key · `{stem}`\n\n"
-        "The instructor's version of this lesson: every solution sits between nbgrader's "
-        f"`{BEGIN}` / `{END}` markers, and every check passes."
+        f"*Attention, Step by Step* · `{stem}`\n\n"
+        "Run the cells from top to bottom. Where a cell says `# YOUR CODE HERE`, replace "
+        "`raise NotImplementedError()` with your code, then run the check cell below it: it says "
+        "✔ when you are right and, in one sentence, what is wrong when you are not. A check you have "
+        "not attempted yet says so and lets the notebook go on."
     )
 
 
@@ -281,6 +295,7 @@ def build(path: Path, bibliography: dict, kind: str, shown: Path | None = None) 
     source = jupytext.reads(text, fmt="md:myst")
     starts = _cell_lines(text)
     cells, figures = [], 0
+    grading = Grading(lowering)
     for index, cell in enumerate(source.cells):
         lowering.line = starts[index] if index < len(starts) else 0
         tags = list(cell.metadata.get("tags", []))
@@ -293,14 +308,16 @@ def build(path: Path, bibliography: dict, kind: str, shown: Path | None = None) 
         else:
             body = _stub(cell.source) if kind == "lessons" else cell.source
             cells.append(nbformat.v4.new_code_cell(body, metadata={"tags": tags} if tags else {}))
+            grading.add(cells[-1], cell.source)
             caption = cell.metadata.get("mystnb", {}).get("figure", {}).get("caption")
             if caption:  # the book numbers and captions figures; the notebook gets the same line under the cell
                 figures += 1
                 caption = lowering.markdown(" ".join(caption.split()))
                 cells.append(nbformat.v4.new_markdown_cell(f"*Figure {lowering.chapter}.{figures}.* {caption}"))
     after_title = 1 if cells and cells[0].cell_type == "markdown" and cells[0].source.startswith("# ") else 0
-    cells[after_title:after_title] = [nbformat.v4.new_markdown_cell(_banner(path.stem, kind)),
+    cells[after_title:after_title] = [nbformat.v4.new_markdown_cell(_banner(path.stem)),
                                       nbformat.v4.new_code_cell(SETUP)]
+    grading.finish(locked_cells_read_only=kind == "lessons")
     for number, cell in enumerate(cells):
         cell.id = f"cell-{number:03d}"
     notebook = nbformat.v4.new_notebook(cells=cells, metadata={
@@ -309,6 +326,68 @@ def build(path: Path, bibliography: dict, kind: str, shown: Path | None = None) 
     })
     nbformat.validate(notebook)
     return nbformat.writes(notebook) + "\n"
+
+
+@dataclass
+class Grading:
+    """Marks a lesson's graded cells with nbgrader's metadata, so nbgrader can use the notebooks as they are.
+
+    A cell with solution markers is an nbgrader solution cell; a check cell, `checks.<name>(<name>)`, is an
+    autograder test cell worth the points of the exercise before it (`:points: N` on the {exercise}
+    directive, else DEFAULT_POINTS). A check raises on a wrong answer, and also on a stub when nbgrader runs
+    it (NBGRADER_EXECUTION is set), so nbgrader gives the points exactly when the check passes.
+    """
+
+    lowering: Lowering
+    solutions: list = field(default_factory=list)  # solution cells, each with the check that follows it
+    checks: dict = field(default_factory=dict)  # check name -> its cell
+    graded_exercises: int = 0  # exercises whose check cell has been seen
+
+    def add(self, cell, source: str) -> None:
+        if BEGIN in source:
+            self.solutions.append([cell, None])
+            return
+        match = CHECK_CELL.match(source.strip())
+        if not match:
+            return
+        name = match.group(1)
+        if name in self.checks:
+            raise self.lowering.error(f"checks.{name} is called a second time; each check cell grades one exercise.")
+        exercises = self.lowering.exercises
+        if exercises == self.graded_exercises:
+            points = DEFAULT_POINTS  # a check with no {exercise} of its own
+        else:
+            points = self.lowering.points[exercises - 1]
+            self.graded_exercises = exercises
+        self.checks[name] = cell
+        for pending in self.solutions:
+            pending[1] = pending[1] or name
+        cell.metadata["nbgrader"] = _nbgrader(grade_id=f"check-{name}", grade=True, locked=True, points=points)
+
+    def finish(self, locked_cells_read_only: bool) -> None:
+        for number, (cell, check) in enumerate(self.solutions, start=1):
+            same = [c for c, other in self.solutions if other == check] if check else [cell]
+            if not check:
+                grade_id = f"answer-{number}"
+            elif cell is same[-1]:
+                grade_id = f"answer-{check}"  # the solution cell just before its check
+            else:
+                grade_id = f"answer-{check}-{same.index(cell) + 1}"
+            cell.metadata["nbgrader"] = _nbgrader(grade_id=grade_id, solution=True)
+        if locked_cells_read_only:  # as nbgrader's generate_assignment leaves them
+            for cell, _check in self.solutions:
+                cell.metadata["deletable"] = False
+            for cell in self.checks.values():
+                cell.metadata.update(deletable=False, editable=False)
+
+
+def _nbgrader(grade_id: str, grade: bool = False, solution: bool = False, locked: bool = False,
+              points: int | None = None) -> dict:
+    metadata = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": NBGRADER_SCHEMA,
+                "solution": solution, "task": False}
+    if points is not None:
+        metadata["points"] = points
+    return metadata
 
 
 def _cell_lines(text: str) -> list[int]:

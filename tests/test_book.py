@@ -126,3 +126,35 @@ def test_an_execution_error_fails_the_build(tmp_path):
     result = build(tmp_path)
     assert result.returncode != 0
     assert "boom" in result.stdout + result.stderr
+
+
+def test_the_instructor_guide_lists_every_lesson_with_its_exercises_and_points(built_book):
+    from attention_course import syllabus
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    start_here = next(part for part in toc["parts"] if part["caption"] == "Start here")
+    assert {"file": "book/instructor_guide"} in start_here["chapters"]
+    soup = page(built_book, "instructor_guide")
+    lessons = syllabus.lessons(ROOT)
+    assert [lesson.stem for lesson in lessons] == LESSONS
+    summary = soup.select("main table")[0]
+    for lesson in lessons:
+        row = next(tr for tr in summary.select("tr") if tr.find("a", href=f"{lesson.stem}.html"))
+        cells = [td.get_text(" ", strip=True) for td in row.select("td")]
+        assert cells[3:5] == [str(len(lesson.exercises)), str(lesson.points)]
+        heading = next(h for h in soup.select("main h3") if h.get_text().startswith(f"Lesson {lesson.number}: "))
+        section = heading.find_parent("section")
+        rows = [[straight(td.get_text(" ", strip=True)) for td in tr.select("td")] for tr in section.select("table tr")]
+        for exercise in lesson.exercises:
+            assert [exercise.number, exercise.title, exercise.function, str(exercise.points)] in rows
+            link = next(a for a in section.select("a") if straight(a.get_text()) == exercise.title)
+            assert link["href"].startswith(f"{lesson.stem}.html#"), exercise.label
+        words = set(straight(section.get_text(" ")).split())
+        for question in lesson.discussion:
+            plain = [w for w in question.split() if not set(w) & set("$\\{}")]  # math is typeset on the page
+            assert set(plain) <= words, question
+
+
+def straight(text: str) -> str:
+    """Text with the page's typographic quotes made plain again, as in the sources."""
+    return text.translate(str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"}))

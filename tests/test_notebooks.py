@@ -9,6 +9,7 @@ import nbformat
 import pytest
 
 from attention_course import notebooks
+from attention_course.notebooks import BEGIN
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -231,8 +232,8 @@ def test_lessons_and_solutions_differ_only_in_the_exercise_cells(course):
     lessons, solutions = read(course, "lessons"), read(course, "solutions")
     assert len(lessons.cells) == len(solutions.cells)
     different = [i for i, (a, b) in enumerate(zip(lessons.cells, solutions.cells)) if a.source != b.source]
-    assert len(different) == 4  # the banner and three exercise cells
-    assert different[0] == 1  # the banner follows the title
+    assert len(different) == 3  # the three exercise cells; the banner is the same (nbgrader keeps it)
+    assert all(BEGIN in solutions.cells[i].source for i in different)
 
 
 def test_no_outputs_and_no_execution_counts(course):
@@ -244,10 +245,11 @@ def test_no_outputs_and_no_execution_counts(course):
 
 
 def test_title_then_banner_then_setup_cell(course):
-    for kind, banner in (("lessons", "learner notebook"), ("solutions", "answer key")):
+    for kind in ("lessons", "solutions"):
         cells = read(course, kind).cells
         assert cells[0].source.startswith("# 1. ")
-        assert banner in cells[1].source
+        assert "`01_demo`" in cells[1].source and "YOUR CODE HERE" in cells[1].source
+        assert "BEGIN SOLUTION" not in cells[1].source  # nbgrader would take it for a solution region
         assert cells[2].cell_type == "code" and "import attention_course" in cells[2].source
 
 
@@ -316,7 +318,7 @@ def test_targets_and_comments_are_removed(course):
 
 def test_directives_become_quoted_blocks(course):
     text = markdown_text(read(course, "lessons"))
-    assert re.search(r"> \*\*Exercise( [\d.]+)?: Write softmax\*\*\n>\n> Implement the softmax", text)
+    assert re.search(r"> \*\*Exercise( [\d.]+)?: Write softmax\*\* \(1 point\)\n>\n> Implement the softmax", text)
     assert "> **Note**\n>\n> A note with **bold** text." in text
     assert "> **Warning**: Careful\n>\n> The sum is over the last axis." in text
     assert '> **Common misconceptions**\n>\n> "We scale by the number of words" is wrong.' in text
@@ -515,3 +517,108 @@ def test_repository_lessons_have_no_solutions_or_myst():
         text = markdown_text(nb)
         for leftover in ["```{", ":::", "{eq}", ":label:", "{cite", "{ref}"]:
             assert leftover not in text, (path.name, leftover)
+
+
+# ---------------------------------------------------------------- nbgrader's metadata and the points
+
+GRADED = LESSON.replace("Done.", """Done.
+
+:::{exercise} Double it
+:label: ex-double
+:points: 3
+
+Write `double(x)`.
+:::
+
+```{code-cell} ipython3
+def double(x):
+    ### BEGIN SOLUTION
+    return 2 * x
+    ### END SOLUTION
+```
+
+```{code-cell} ipython3
+checks.double(double)
+```
+
+:::{exercise} Halve it
+:label: ex-halve
+
+Write `halve(x)`.
+:::
+
+```{code-cell} ipython3
+def halve(x):
+    ### BEGIN SOLUTION
+    return x / 2
+    ### END SOLUTION
+```
+
+```{code-cell} ipython3
+checks.halve(halve)
+```
+""")
+
+
+def nbgrader_cells(nb) -> list[tuple[str, dict]]:
+    return [(cell.source, cell.metadata["nbgrader"]) for cell in nb.cells if "nbgrader" in cell.metadata]
+
+
+@pytest.fixture
+def graded_course(tmp_path):
+    root = make_course(tmp_path, GRADED)
+    assert run(root) == 0
+    return root
+
+
+def test_check_cells_are_nbgrader_test_cells_with_the_exercise_points(graded_course):
+    for kind in ("lessons", "solutions"):
+        tests = {source: meta for source, meta in nbgrader_cells(read(graded_course, kind)) if meta["grade"]}
+        assert tests == {
+            "checks.double(double)": {"grade": True, "grade_id": "check-double", "locked": True, "points": 3,
+                                      "schema_version": 3, "solution": False, "task": False},
+            "checks.halve(halve)": {"grade": True, "grade_id": "check-halve", "locked": True,
+                                    "points": notebooks.DEFAULT_POINTS, "schema_version": 3, "solution": False,
+                                    "task": False},
+        }
+
+
+def test_solution_cells_are_nbgrader_solution_cells(graded_course):
+    solutions = [(source, meta) for source, meta in nbgrader_cells(read(graded_course, "solutions"))
+                 if meta["solution"]]
+    assert all(BEGIN in source and not meta["grade"] and not meta["locked"] for source, meta in solutions)
+    ids = [meta["grade_id"] for _, meta in solutions]
+    # the demo's three unchecked solution cells come before `double`: they are numbered after it
+    assert ids == ["answer-double-1", "answer-double-2", "answer-double-3", "answer-double", "answer-halve"]
+
+
+def test_lessons_lock_their_test_cells_as_nbgrader_would(graded_course):
+    lessons = read(graded_course, "lessons")
+    for cell in lessons.cells:
+        meta = cell.metadata.get("nbgrader")
+        if meta and meta["grade"]:
+            assert (cell.metadata["editable"], cell.metadata["deletable"]) == (False, False)
+        elif meta:
+            assert cell.metadata["deletable"] is False and "editable" not in cell.metadata
+    assert all("editable" not in cell.metadata for cell in read(graded_course, "solutions").cells)
+
+
+def test_the_exercise_heading_gives_its_points(graded_course):
+    text = markdown_text(read(graded_course, "lessons"))
+    assert "**Exercise 1.2: Double it** (3 points)" in text
+    assert "**Exercise 1.3: Halve it** (1 point)" in text
+
+
+@pytest.mark.parametrize("points", ["0", "two", "-1"])
+def test_points_must_be_a_positive_whole_number(tmp_path, capsys, points):
+    root = make_course(tmp_path, GRADED.replace(":points: 3", f":points: {points}"))
+    assert run(root) == 1
+    err = capsys.readouterr().err
+    # the line of the markdown cell that holds the exercise
+    assert re.search(r"book/01_demo\.md:\d+: `:points: [^`]+` must be a whole number", err)
+
+
+def test_a_check_called_twice_is_refused(tmp_path, capsys):
+    root = make_course(tmp_path, GRADED.replace("checks.halve(halve)", "checks.double(double)"))
+    assert run(root) == 1
+    assert "checks.double is called a second time" in capsys.readouterr().err

@@ -6,12 +6,16 @@ Every check takes the learner's function (or answer) and either
   so the learner notebooks run clean from top to bottom, or
 - raises CheckFailed, whose notebook display is that one sentence, not a traceback.
 
+Under nbgrader (`nbgrader autograde` or `validate`, which set NBGRADER_EXECUTION) a stub fails instead,
+with NotAttemptedYet, so that nbgrader scores it 0 as the course's grader does.
+
 Checks are plain functions that return a CheckResult, so the grader can use them too.
 """
 
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +31,18 @@ class CheckFailed(AssertionError):
 
 class NotAttempted(Exception):
     pass
+
+
+class NotAttemptedYet(CheckFailed):
+    """A stub, while nbgrader grades or validates: there it must fail the check cell, so it scores 0."""
+
+    def _render_traceback_(self):
+        return [f"○ {self}"]
+
+
+def nbgrader_is_grading() -> bool:
+    """True inside `nbgrader autograde` or `nbgrader validate`, which set NBGRADER_EXECUTION."""
+    return os.environ.get("NBGRADER_EXECUTION") in ("autograde", "validate")
 
 
 @dataclass(frozen=True)
@@ -56,6 +72,8 @@ def check(hint: str):
                     f"○ {name}: not attempted yet. Replace `raise NotImplementedError()` "
                     "with your code, run that cell, then run this one again."
                 )
+                if nbgrader_is_grading():
+                    raise NotAttemptedYet(message[2:]) from None
                 print(message)
                 return CheckResult(name, "not attempted", message)
             message = f"✔ {name}: {success}"

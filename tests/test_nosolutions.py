@@ -1,0 +1,107 @@
+"""`make book-nosolutions`: the book with every solution removed, not hidden; no solution text in its build."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from attention_course import nosolutions, syllabus
+from attention_course.notebooks import BEGIN, END
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSONS = syllabus.lessons(ROOT)
+
+PAGE = """\
+:::{exercise} Double it
+:label: ex-double
+:::
+
+```{solution-start} ex-double
+:class: dropdown
+```
+
+```{code-cell} ipython3
+def double(x):
+    ### BEGIN SOLUTION
+    return x * 2  # the secret
+    ### END SOLUTION
+```
+
+```{solution-end}
+```
+
+```{code-cell} ipython3
+checks.double(double)
+```
+"""
+
+
+def test_a_page_loses_its_solution_and_keeps_the_stub():
+    page = nosolutions.without_solutions(PAGE)
+    assert "solution-start" not in page and "solution-end" not in page and ":class: dropdown" not in page
+    assert "the secret" not in page and BEGIN not in page and END not in page
+    assert "def double(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()" in page
+    assert ":::{exercise} Double it" in page and "checks.double(double)" in page
+
+
+def test_every_exercise_has_a_solution_body_to_look_for():
+    bodies = nosolutions.solution_bodies(ROOT)
+    for lesson in LESSONS:
+        assert len(bodies[lesson.stem]) == len(lesson.exercises), lesson.stem
+    assert len(nosolutions.telltale_lines(ROOT)) >= len(LESSONS) * 3
+
+
+def test_the_leak_search_finds_a_planted_solution(tmp_path):
+    line = min(nosolutions.telltale_lines(ROOT))
+    html = tmp_path / "html"
+    (html / "book").mkdir(parents=True)
+    (html / "book" / "clean.html").write_text("<p>nothing here</p>", encoding="utf-8")
+    assert nosolutions.leaks(html, ROOT) == []
+    escaped = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    (html / "book" / "leaky.html").write_text(f"<pre><span>{escaped}</span></pre>", encoding="utf-8")
+    found = nosolutions.leaks(html, ROOT)
+    assert found and found[0].startswith("book/leaky.html: ")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    output = tmp_path_factory.mktemp("nosolutions") / "html"
+    assert nosolutions.build(ROOT, output) == 0
+    return output
+
+
+def test_no_solution_text_appears_anywhere_in_the_build(built):
+    assert nosolutions.leaks(built, ROOT) == []
+    sources = list((built / "_sources").rglob("*"))
+    assert any(p.suffix == ".ipynb" for p in sources) and any(p.name.endswith(".md") for p in sources)
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.stem for lesson in LESSONS])
+def test_each_lesson_keeps_its_exercises_with_stubs_and_no_solutions(built, lesson):
+    soup = BeautifulSoup((built / "book" / f"{lesson.stem}.html").read_text(encoding="utf-8"), "html.parser")
+    assert len(soup.select("div.exercise")) == len(lesson.exercises)
+    assert soup.select("div.solution") == []
+    text = soup.find("main").get_text()
+    assert text.count("raise NotImplementedError()") >= len(lesson.exercises)
+    outputs = " ".join(o.get_text() for o in soup.select("div.cell_output"))
+    assert outputs.count("not attempted yet") == len(lesson.exercises) and "✔" not in outputs
+
+
+def test_the_rest_of_the_book_is_there(built):
+    for page in ("index.html", "book/instructor_guide.html", "book/glossary.html"):
+        assert (built / page).exists(), page
+    guide = (built / "book" / "instructor_guide.html").read_text(encoding="utf-8")
+    assert all(f"{lesson.stem}.html" in guide for lesson in LESSONS)
+
+
+def test_the_search_finds_solutions_in_the_ordinary_book_sources(tmp_path):
+    # The same search, pointed at the book with its solutions, must find them: it is able to fail.
+    html = tmp_path / "html" / "_sources" / "book"
+    html.mkdir(parents=True)
+    shutil.copy(ROOT / "book" / f"{LESSONS[0].stem}.md", html / f"{LESSONS[0].stem}.md.txt")
+    found = nosolutions.leaks(tmp_path / "html", ROOT)
+    assert len({re.sub(r"^[^:]+: ", "", f) for f in found}) >= len(LESSONS[0].exercises)
