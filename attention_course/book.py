@@ -8,6 +8,9 @@
   figure stands in for it.
 - Progress bars are switched off while the book executes the lessons (attention_course.progress reads
   TQDM_DISABLE): on a static page a bar would stay frozen at 0%.
+- Each script is on a page once. Sphinx lists some extension scripts twice (once from its registry,
+  once as the extension added it), and sphinx-thebe's inline `const THEBE_JS_URL = ...` declared twice
+  is a JavaScript error on every page.
 - `JUPYTERHUB_URL` in the environment adds a JupyterHub launch button, so each school can
   point the book at its own hub without editing _config.yml.
 """
@@ -65,9 +68,21 @@ def _launch_learner_notebook(app, pagename, templatename, context, doctree) -> N
         _rewrite(context.get("header_buttons", []), f"book/{match.group(1)}.md", f"lessons/{match.group(1)}.ipynb")
 
 
+def _one_copy_of_each_script(app, pagename, templatename, context, doctree) -> None:
+    kept, seen = [], set()
+    for script in context.get("script_files", []):
+        attributes = {k: v for k, v in getattr(script, "attributes", {}).items() if k != "priority"}
+        key = (script.filename or "", tuple(sorted(attributes.items())))  # None and "" both mean inline
+        if key not in seen:
+            seen.add(key)
+            kept.append(script)
+    context["script_files"] = kept
+
+
 def setup(app):
     app.connect("config-inited", _use_hub_from_environment)
     app.connect("config-inited", _no_progress_bars)
     app.connect("doctree-read", _tidy_doctree)
-    app.connect("html-page-context", _launch_learner_notebook, priority=900)  # after the theme adds its buttons
+    app.connect("html-page-context", _launch_learner_notebook, priority=900)
+    app.connect("html-page-context", _one_copy_of_each_script, priority=900)  # after the theme adds its buttons
     return {"parallel_read_safe": True, "parallel_write_safe": True}
