@@ -11,6 +11,8 @@
 - Each script is on a page once. Sphinx lists some extension scripts twice (once from its registry,
   once as the extension added it), and sphinx-thebe's inline `const THEBE_JS_URL = ...` declared twice
   is a JavaScript error on every page.
+- The references page marks each entry as a list item: docutils' `role="doc-biblioentry"` is deprecated
+  in ARIA and leaves its `role="list"` without items, which screen readers and axe-core object to.
 - `JUPYTERHUB_URL` in the environment adds a JupyterHub launch button, so each school can
   point the book at its own hub without editing _config.yml.
 """
@@ -79,10 +81,17 @@ def _one_copy_of_each_script(app, pagename, templatename, context, doctree) -> N
     context["script_files"] = kept
 
 
+def _citations_as_list_items(app, pagename, templatename, context, doctree) -> None:
+    body = context.get("body")
+    if isinstance(body, str) and 'role="doc-biblioentry"' in body:
+        context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
+
+
 def setup(app):
     app.connect("config-inited", _use_hub_from_environment)
     app.connect("config-inited", _no_progress_bars)
     app.connect("doctree-read", _tidy_doctree)
     app.connect("html-page-context", _launch_learner_notebook, priority=900)
-    app.connect("html-page-context", _one_copy_of_each_script, priority=900)  # after the theme adds its buttons
+    app.connect("html-page-context", _one_copy_of_each_script, priority=900)
+    app.connect("html-page-context", _citations_as_list_items)  # after the theme adds its buttons
     return {"parallel_read_safe": True, "parallel_write_safe": True}

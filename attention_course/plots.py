@@ -258,7 +258,7 @@ def dependency_maps(layers, x):
     """
     from . import self_attention as sa  # here, not at the top: plots.py is shared
 
-    fig, axes = plt.subplots(1, len(layers), figsize=(3.1 * len(layers), 3.5), squeeze=False)
+    fig, axes = plt.subplots(1, len(layers), figsize=(3.6 * len(layers) + 0.6, 3.6), squeeze=False)
     for ax, (name, layer) in zip(axes[0], layers.items()):
         strength = sa.dependency_map(layer, x).detach().numpy()  # (T, T)
         seen = int((strength > 1e-12).sum(axis=1).max())
@@ -646,7 +646,9 @@ def head_maps(kinds=("random heads", "structured heads", "convolution heads")):
             if column >= len(weights):
                 ax.axis("off")
                 continue
-            attention_matrix_ax(ax, weights[column], tokens, tokens, f"{kind[:-6]} head {column}\n{names[column]}")
+            label = f"{kind[:-6]} head {column}"
+            title = label if names[column] == label else f"{label}\n{names[column]}"  # random heads have no name
+            attention_matrix_ax(ax, weights[column], tokens, tokens, title)
             ax.set_xlabel("key" if row == len(kinds) - 1 else "", fontsize=11)
             ax.set_ylabel("query" if column == 0 else "", fontsize=11)
     fig.tight_layout()

@@ -1,4 +1,4 @@
-"""Every accessibility violation axe-core finds in the built book, allowed or not: `make axe-report`.
+"""Every accessibility violation axe-core finds in the built book, allowed or not, solutions opened.
 
     python tests_browser/axe_report.py [--dark] [--only 04_positional] [--verbose]
 
@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
         for name in (p for p in book_site.toc_pages() if args.only in p):
             page.goto(f"{base_url}{name}.html")
             book_site.settle(page)
+            for button in page.locator("div.solution button.toggle-button").all():  # the solutions too
+                button.click()
+            page.wait_for_timeout(300)
             for violation in book_site.run_axe(page):
                 rules[violation["id"]] += 1
                 nodes[violation["id"]] += len(violation["nodes"])

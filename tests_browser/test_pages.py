@@ -52,13 +52,14 @@ def test_page_loads_nothing_from_outside_the_book(visits, name):
 def test_title_navigation_and_previous_next_links(visits, base_url, name):
     visit = visits(name)
     info = visit.page.evaluate("""() => {
-        const heading = document.querySelector('main h1');
+        const headings = [...document.querySelectorAll('main h1')].filter(h => h.checkVisibility());
+        const heading = headings[0];
         const clean = node => { const c = node.cloneNode(true); c.querySelectorAll('.headerlink').forEach(a => a.remove());
                                 return c.textContent.replace(/\\s+/g, ' ').trim(); };
         const href = selector => { const a = document.querySelector(selector); return a ? a.href : null; };
         const nav = [...document.querySelectorAll('nav.bd-docs-nav a.reference')];
         return {
-            title: document.title, h1: heading ? clean(heading) : null, h1Count: document.querySelectorAll('main h1').length,
+            title: document.title, h1: heading ? clean(heading) : null, h1Count: headings.length,
             nav: nav.map(a => a.href.split('#')[0]),
             current: nav.filter(a => a.parentElement.classList.contains('current')).map(a => a.href.split('#')[0]),
             previous: href('.prev-next-area a.left-prev'), next: href('.prev-next-area a.right-next'),
