@@ -757,6 +757,9 @@ def norm_placement(post_gradients, pre_gradients, post_losses, pre_losses, lr: f
 # ---------------------------------------------------------------- lesson 8: the decoder
 
 
+FRAME_COLOUR = "#0072b2"  # the row that writes: a blue that the weights' colour map never uses
+
+
 def source_labels(source: str) -> list[str]:
     """Tick labels for a source string: position, then the digit, as "0:3". Lesson 8."""
     return [f"{i}:{c}" for i, c in enumerate(source)]
@@ -765,7 +768,7 @@ def source_labels(source: str) -> list[str]:
 def decoder_step_axes(ax_self, ax_cross, source: str, step: int, read, written: str, self_weights,
                       cross_weights) -> None:
     """One generation step of the decoder on two axes: masked self-attention over what it has read, and
-    cross-attention over the source; the newest query's row (the one that writes) is framed in red. Lesson 8."""
+    cross-attention over the source; the newest query's row (the one that writes) is framed in blue. Lesson 8."""
     from matplotlib.patches import Rectangle  # here, not at the top: plots.py is shared
 
     read = list(read)
@@ -774,7 +777,7 @@ def decoder_step_axes(ax_self, ax_cross, source: str, step: int, read, written: 
                         f"step {step}: cross-attention, writes {written}")
     ax_cross.set_xlabel("source position:digit (memory)", fontsize=11)
     for ax, width in ((ax_self, len(read)), (ax_cross, len(source))):
-        ax.add_patch(Rectangle((-0.5, len(read) - 1.5), width, 1, fill=False, edgecolor="#c44e52", linewidth=2.5))
+        ax.add_patch(Rectangle((-0.5, len(read) - 1.5), width, 1, fill=False, edgecolor=FRAME_COLOUR, linewidth=2.5))
         ax.set_xlim(-0.5, len(source) - 0.5)  # the same width at every step: the keys still to come stay empty
         ax.set_ylim(len(source) - 0.5, -0.5)  # the same height at every step: the rows still to come stay empty
 
