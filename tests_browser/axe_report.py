@@ -1,6 +1,6 @@
 """Every accessibility violation axe-core finds in the built book, allowed or not, solutions opened.
 
-    python tests_browser/axe_report.py [--dark] [--only 04_positional] [--verbose]
+    .venv/bin/python tests_browser/axe_report.py [--dark] [--only 04_positional] [--verbose]
 
 Prints one line per page and rule with the number of elements, then the totals. The browser tests
 (test_accessibility.py) fail on any violation that is not on their list of known theme issues.

@@ -3,7 +3,7 @@
 Every page of _toc.yml at 1280 px (a laptop) and 390 px (a phone) wide, in the light theme and, with
 --dark, also in the dark one. The PNGs go to _build/screenshots/ (not committed).
 
-    python tests_browser/screenshots.py [--dark] [--only 04_positional] [--out DIR]
+    .venv/bin/python tests_browser/screenshots.py [--dark] [--only 04_positional] [--out DIR]
 """
 
 from __future__ import annotations

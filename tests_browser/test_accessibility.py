@@ -3,7 +3,7 @@
 axe-core comes from npm (tests_browser/package.json); `make test-browser` installs it. Alt text, heading
 order, link names and colour contrast are among the rules. The figures' own text and colour maps are
 checked where they are drawn: tests/test_plots_accessibility.py. For a full list of what axe reports,
-allowed or not: `python tests_browser/axe_report.py`.
+allowed or not: `.venv/bin/python tests_browser/axe_report.py`.
 """
 
 from __future__ import annotations

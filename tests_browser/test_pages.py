@@ -259,7 +259,7 @@ def test_math_renders(visits, name):
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_page_fits_a_phone_without_sideways_scrolling(fresh, name):
+def test_page_fits_a_phone_and_its_figures_stay_legible(fresh, name):
     page = fresh(name, width=390).page
     info = page.evaluate("""() => {
         const width = document.documentElement.clientWidth;
@@ -268,6 +268,10 @@ def test_page_fits_a_phone_without_sideways_scrolling(fresh, name):
         const wide = [...document.querySelectorAll('main *')]
             .filter(e => e.getBoundingClientRect().right > width + 1 && !scrolls(e))
             .map(e => e.tagName.toLowerCase() + ': ' + (e.innerText || '').slice(0, 50));
-        return {scroll: document.documentElement.scrollWidth, width: width, wide: wide.slice(0, 5)};
+        const small = [...document.querySelectorAll('main figure img')]
+            .filter(i => i.getBoundingClientRect().width < Math.min(i.naturalWidth, 560) - 1)
+            .map(i => i.closest('figure').id + ': ' + Math.round(i.getBoundingClientRect().width) + ' px');
+        return {scroll: document.documentElement.scrollWidth, width: width, wide: wide.slice(0, 5), small: small};
     }""")
     assert info["scroll"] <= info["width"], f"{name}: at 390 px the page scrolls sideways because of {info['wide']}"
+    assert not info["small"], f"{name}: on a phone these figures shrink too far to read: {info['small']}"
