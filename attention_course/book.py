@@ -91,7 +91,7 @@ def setup(app):
     app.connect("config-inited", _use_hub_from_environment)
     app.connect("config-inited", _no_progress_bars)
     app.connect("doctree-read", _tidy_doctree)
-    app.connect("html-page-context", _launch_learner_notebook, priority=900)
-    app.connect("html-page-context", _one_copy_of_each_script, priority=900)
-    app.connect("html-page-context", _citations_as_list_items)  # after the theme adds its buttons
+    app.connect("html-page-context", _launch_learner_notebook, priority=900)  # after the theme adds its buttons
+    app.connect("html-page-context", _one_copy_of_each_script, priority=900)  # after every extension's scripts
+    app.connect("html-page-context", _citations_as_list_items)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
