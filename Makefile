@@ -12,12 +12,14 @@ LESSON ?=
 FORMAT ?= table
 GRADE_ARGS ?=
 
-.PHONY: help install book book-nosolutions test notebooks check-notebooks lab grade lesson-memory bench clean
+.PHONY: help install book book-nosolutions test notebooks check-notebooks lab grade lesson-memory bench chromium-check test-browser screenshots clean
 
 help:
 	@echo "make book             install, then build the HTML book into _build/html"
 	@echo "make book-nosolutions install, then build the book with every solution removed into _build/html-nosolutions"
 	@echo "make test             install (with the test tools, nbgrader), then run every test"
+	@echo "make test-browser     build the book, then check every page in headless Chromium (needs chromium, npm)"
+	@echo "make screenshots      build the book, then take screenshots of every page into _build/screenshots"
 	@echo "make lab              install, then open JupyterLab on lessons/"
 	@echo "make notebooks        regenerate lessons/ and solutions/ from book/"
 	@echo "make check-notebooks  fail if lessons/ or solutions/ are stale"
@@ -48,6 +50,23 @@ $(TEST_STAMP): $(STAMP) requirements-test.txt
 	done
 	touch $@
 
+# The browser tests' extras: Playwright (PyPI) drives the system Chromium; axe-core (npm) checks accessibility.
+BROWSER_STAMP := $(VENV)/.installed-browser
+CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser)
+export CHROMIUM
+
+$(BROWSER_STAMP): $(STAMP) tests_browser/requirements.txt tests_browser/package.json
+	@command -v npm > /dev/null || { echo "make test-browser needs npm for axe-core: apt-get install npm" >&2; exit 1; }
+	$(BIN)/python -m pip install --quiet -r tests_browser/requirements.txt
+	cd tests_browser && npm install --no-package-lock --no-audit --no-fund --loglevel=error
+	touch $@
+
+NO_CHROMIUM := make test-browser needs Chromium: apt-get install chromium, or name another binary: \
+	make test-browser CHROMIUM=/path/to/chrome
+
+chromium-check:
+	@test -n "$(CHROMIUM)" && command -v "$(CHROMIUM)" > /dev/null || { echo "$(NO_CHROMIUM)" >&2; exit 1; }
+
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --all --warningiserror --keep-going
 	@echo "The book is built. Open $(CURDIR)/_build/html/index.html"
@@ -57,6 +76,12 @@ book-nosolutions: $(STAMP)
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
+
+test-browser: chromium-check $(BROWSER_STAMP) book
+	$(BIN)/python -m pytest tests_browser -p no:cacheprovider
+
+screenshots: chromium-check $(BROWSER_STAMP) book
+	$(BIN)/python tests_browser/screenshots.py --dark
 
 notebooks: $(STAMP)
 	$(BIN)/python -m attention_course.notebooks

@@ -9,6 +9,11 @@
 - Progress bars are switched off while the book executes the lessons (attention_course.progress reads
   TQDM_DISABLE): on a static page a bar would stay frozen at 0%. The lessons' fast mode for tests
   (ATTENTION_COURSE_FAST) is switched off: the book shows the full training run.
+- Each script is on a page once. Sphinx lists some extension scripts twice (once from its registry,
+  once as the extension added it), and sphinx-thebe's inline `const THEBE_JS_URL = ...` declared twice
+  is a JavaScript error on every page.
+- The references page marks each entry as a list item: docutils' `role="doc-biblioentry"` is deprecated
+  in ARIA and leaves its `role="list"` without items, which screen readers and axe-core object to.
 - `JUPYTERHUB_URL` in the environment adds a JupyterHub launch button, so each school can
   point the book at its own hub without editing _config.yml.
 - An exercise may say how many points it is worth, `:points: N` (attention_course.notebooks puts them in
@@ -155,6 +160,23 @@ class LessonMemory(_GuideDirective):
         return guide.memory_requirements(lessons, memory)
 
 
+def _one_copy_of_each_script(app, pagename, templatename, context, doctree) -> None:
+    kept, seen = [], set()
+    for script in context.get("script_files", []):
+        attributes = {k: v for k, v in getattr(script, "attributes", {}).items() if k != "priority"}
+        key = (script.filename or "", tuple(sorted(attributes.items())))  # None and "" both mean inline
+        if key not in seen:
+            seen.add(key)
+            kept.append(script)
+    context["script_files"] = kept
+
+
+def _citations_as_list_items(app, pagename, templatename, context, doctree) -> None:
+    body = context.get("body")
+    if isinstance(body, str) and 'role="doc-biblioentry"' in body:
+        context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
+
+
 def setup(app):
     app.add_config_value("course_root", "", "env")
     app.add_directive("exercise", ExerciseWithPoints, override=True)
@@ -166,4 +188,6 @@ def setup(app):
     app.connect("config-inited", _no_progress_bars)
     app.connect("doctree-read", _tidy_doctree)
     app.connect("html-page-context", _launch_learner_notebook, priority=900)  # after the theme adds its buttons
+    app.connect("html-page-context", _one_copy_of_each_script, priority=900)  # after every extension's scripts
+    app.connect("html-page-context", _citations_as_list_items)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -7,6 +7,50 @@ import numpy as np
 
 from . import lookup
 
+# Heatmaps use perceptually uniform, colour-blind-safe colour maps and always carry a colour bar.
+WEIGHTS_CMAP = "magma_r"  # values from 0 up (attention weights): pale cream at 0, darker = larger
+SIGNED_CMAP = "berlin"  # values of either sign: light blue below 0, black at 0, light red above
+
+
+def relative_luminance(colour) -> float:
+    """WCAG relative luminance of a matplotlib colour, from 0 (black) to 1 (white)."""
+    from matplotlib.colors import to_rgb
+
+    channels = np.array(to_rgb(colour))
+    linear = np.where(channels <= 0.04045, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])
+
+
+def contrast_ratio(foreground, background) -> float:
+    """WCAG contrast ratio of two colours, from 1 to 21; text needs at least 4.5."""
+    light, dark = sorted((relative_luminance(foreground), relative_luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def text_colour_on(background) -> str:
+    """Black or white, whichever has the higher contrast on `background`."""
+    return "black" if contrast_ratio("black", background) >= contrast_ratio("white", background) else "white"
+
+
+def cell_text_colour(image, value: float) -> str:
+    """The colour for a label printed on a heatmap cell of `image` that shows `value`."""
+    return text_colour_on(image.cmap(image.norm(value)))
+
+
+def panels(fig) -> list:
+    """The figure's plotting axes, without its colour bars."""
+    return [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+
+
+def colour_bar(image, axes, label: str | None = None, **kwargs):
+    """A slim colour bar for `image` beside `axes` (one axes or several)."""
+    bar = image.axes.figure.colorbar(image, ax=axes, fraction=kwargs.pop("fraction", 0.046),
+                                     pad=kwargs.pop("pad", 0.03), **kwargs)
+    bar.ax.tick_params(labelsize=9)
+    if label:
+        bar.set_label(label, fontsize=10)
+    return bar
+
 
 def weights_bar(ax, titles, weights, title: str) -> None:
     """Horizontal bars, one per item, the largest in a darker colour."""
@@ -104,16 +148,16 @@ def attention_heatmap(weights, query_labels, key_labels, title: str = "attention
     weights = np.asarray(weights, dtype=float)
     top = max(float(weights.max()), 1e-12)  # the darkest shade is the largest weight; the labels give values
     fig, ax = plt.subplots(figsize=(0.75 * weights.shape[1] + 2.2, 0.5 * weights.shape[0] + 2.6))
-    ax.imshow(weights, cmap="Blues", vmin=0, vmax=top, aspect="auto")
+    image = ax.imshow(weights, cmap=WEIGHTS_CMAP, vmin=0, vmax=top, aspect="auto")
     for (i, j), weight in np.ndenumerate(weights):
-        ax.text(j, i, f"{weight:.2f}", ha="center", va="center", fontsize=10,
-                color="white" if weight > 0.6 * top else "black")
+        ax.text(j, i, f"{weight:.2f}", ha="center", va="center", fontsize=10, color=cell_text_colour(image, weight))
     ax.set_xticks(range(weights.shape[1]), key_labels, rotation=30, ha="right", fontsize=10)
     ax.set_yticks(range(weights.shape[0]), query_labels, fontsize=10)
     ax.set_xlabel("key", fontsize=10)
     ax.set_ylabel("query", fontsize=10)
     ax.set_title(title, fontsize=11)
     fig.tight_layout()
+    colour_bar(image, ax, "weight")
     return fig
 
 
@@ -173,10 +217,9 @@ def scaling_weights(d_ks=(4, 64, 1024)):
 def attention_matrix_ax(ax, weights, query_labels, key_labels, title: str, vmax: float = 1.0) -> None:
     """Attention weights (T_q, T_k) on one axes: a row per query, a column per key, each cell labelled. Lesson 3."""
     weights = np.asarray(weights, dtype=float)
-    ax.imshow(weights, cmap="Blues", vmin=0, vmax=vmax, aspect="equal")
+    image = ax.imshow(weights, cmap=WEIGHTS_CMAP, vmin=0, vmax=vmax, aspect="equal")
     for (i, j), weight in np.ndenumerate(weights):
-        ax.text(j, i, f"{weight:.2f}", ha="center", va="center", fontsize=11,
-                color="white" if weight > 0.6 * vmax else "black")
+        ax.text(j, i, f"{weight:.2f}", ha="center", va="center", fontsize=11, color=cell_text_colour(image, weight))
     ax.set_xticks(range(weights.shape[1]), key_labels, fontsize=11)
     ax.set_yticks(range(weights.shape[0]), query_labels, fontsize=11)
     ax.set_xlabel("key (attended to)", fontsize=11)
@@ -184,21 +227,28 @@ def attention_matrix_ax(ax, weights, query_labels, key_labels, title: str, vmax:
     ax.set_title(title, fontsize=12)
 
 
-def side_by_side(panels, draw, panel_size: tuple[float, float], suptitle: str | None = None):
-    """One axes per panel in a row, each drawn by `draw(ax, *panel)`; returns the Figure."""
+def side_by_side(panels, draw, panel_size: tuple[float, float], suptitle: str | None = None,
+                 colour_label: str | None = None):
+    """One axes per panel in a row, each drawn by `draw(ax, *panel)`; returns the Figure.
+
+    With `colour_label`, the panels are heatmaps on one colour scale and share one colour bar.
+    """
     width, height = panel_size
-    fig, axes = plt.subplots(1, len(panels), figsize=(width * len(panels), height), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(width * len(panels) + (0.6 if colour_label else 0), height),
+                             squeeze=False)
     for ax, panel in zip(axes[0], panels):
         draw(ax, *panel)
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
     fig.tight_layout()
+    if colour_label:
+        colour_bar(axes[0][0].images[0], list(axes[0]), colour_label, fraction=0.1 / len(panels), shrink=0.8)
     return fig
 
 
 def attention_maps(panels, suptitle: str | None = None):
     """Several attention matrices side by side; panels is a list of (weights, query_labels, key_labels, title)."""
-    return side_by_side(panels, attention_matrix_ax, (4.2, 4.0), suptitle)
+    return side_by_side(panels, attention_matrix_ax, (4.2, 4.0), suptitle, colour_label="weight")
 
 
 def dependency_maps(layers, x):
@@ -208,11 +258,11 @@ def dependency_maps(layers, x):
     """
     from . import self_attention as sa  # here, not at the top: plots.py is shared
 
-    fig, axes = plt.subplots(1, len(layers), figsize=(3.1 * len(layers), 3.5), squeeze=False)
+    fig, axes = plt.subplots(1, len(layers), figsize=(3.6 * len(layers) + 0.6, 3.6), squeeze=False)
     for ax, (name, layer) in zip(axes[0], layers.items()):
         strength = sa.dependency_map(layer, x).detach().numpy()  # (T, T)
         seen = int((strength > 1e-12).sum(axis=1).max())
-        ax.imshow(strength / strength.max(), cmap="Greys", vmin=0, vmax=1)
+        image = ax.imshow(strength / strength.max(), cmap=WEIGHTS_CMAP, vmin=0, vmax=1)
         ticks = range(0, len(strength), 2)
         ax.set_xticks(ticks, [str(t) for t in ticks], fontsize=10)
         ax.set_yticks(ticks, [str(t) for t in ticks], fontsize=10)
@@ -220,6 +270,7 @@ def dependency_maps(layers, x):
         ax.set_ylabel("output token i", fontsize=11)
         ax.set_title(f"{name}\neach output sees up to {seen} of {len(strength)} tokens", fontsize=11)
     fig.tight_layout()
+    colour_bar(image, list(axes[0]), "|dy_i/dx_j|, largest = 1", fraction=0.1 / len(layers), shrink=0.8)
     return fig
 
 
@@ -259,7 +310,7 @@ def positional_heatmap(num_positions: int = 100, d_model: int = 64):
 
     pe = positional.sinusoidal_encoding(num_positions, d_model).numpy()  # (T, d_model)
     fig, ax = plt.subplots(figsize=(8.5, 4.8))
-    image = ax.imshow(pe, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
+    image = ax.imshow(pe, cmap=SIGNED_CMAP, vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
     ax.set_xlabel("dimension j (even j: sine, odd j: cosine)", fontsize=11)
     ax.set_ylabel("position pos", fontsize=11)
     ax.tick_params(labelsize=10)
@@ -308,7 +359,7 @@ def binary_vs_sinusoid(num_positions: int = 64, bits: int = 6, d_model: int = 64
     left.set_xlabel("bit b (flips every 2^b)", fontsize=11)
     left.set_ylabel("position pos", fontsize=11)
     left.set_title("binary counter: 0 or 1", fontsize=12)
-    image = right.imshow(pe, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
+    image = right.imshow(pe, cmap=SIGNED_CMAP, vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
     right.set_xticks(range(0, columns, 2), [str(j) for j in range(0, columns, 2)])
     right.set_xlabel("dimension j", fontsize=11)
     right.set_title(f"sinusoidal encoding (d_model = {d_model}): from -1 to 1", fontsize=12)
@@ -337,7 +388,8 @@ def position_similarity(num_positions: int = 64, d_model: int = 64, seed: int = 
                                     (axes[1], learned, "learned, before training", "#999999")):
         similarity = (table @ table.T).numpy()  # (T, d_model) @ (d_model, T) -> (T, T)
         top = np.abs(similarity).max()
-        ax.imshow(similarity, cmap="RdBu_r", vmin=-top, vmax=top, interpolation="nearest")
+        image = ax.imshow(similarity, cmap=SIGNED_CMAP, vmin=-top, vmax=top, interpolation="nearest")
+        colour_bar(image, ax, "PE(p)·PE(q)")
         ax.set_xlabel("position q", fontsize=12)
         ax.set_ylabel("position p", fontsize=12)
         ax.set_title(f"{name}: PE(p)·PE(q)", fontsize=13)
@@ -439,6 +491,7 @@ def positional_widget_grid(settings=((10, 4, 5), (60, 4, 5), (10, 13, 20))):
 
 MASK_ALLOWED_COLOUR, MASK_HIDDEN_COLOUR = "#4c72b0", "#e3e3e3"
 MASKED_RUN_COLOUR, UNMASKED_RUN_COLOUR = "#4c72b0", "#c44e52"
+WARNING_TEXT_COLOUR = "#a3303c"  # red text that keeps a 4.5:1 contrast on the grey of hidden cells
 
 
 def mask_ax(ax, mask, query_labels, key_labels, title: str) -> None:
@@ -508,7 +561,7 @@ def char_attention_maps(panels):
     """Attention weights over characters, one heatmap per (weights (T, T), text, title). Lesson 5."""
     def draw(ax, weights, text, title):
         weights = np.asarray(weights.detach() if hasattr(weights, "detach") else weights, dtype=float)
-        ax.imshow(weights, cmap="Blues", vmin=0, vmax=1)
+        ax.imshow(weights, cmap=WEIGHTS_CMAP, vmin=0, vmax=1)
         labels = [char_label(c) for c in text]
         ax.set_xticks(range(len(labels)), labels, fontsize=10)
         ax.set_yticks(range(len(labels)), labels, fontsize=10)
@@ -516,7 +569,7 @@ def char_attention_maps(panels):
         ax.set_ylabel("query: the position predicting the next", fontsize=11)
         ax.set_title(title, fontsize=12)
 
-    return side_by_side(panels, draw, (4.6, 4.6))
+    return side_by_side(panels, draw, (4.6, 4.6), colour_label="weight")
 
 
 def masked_weights_ax(ax, mask, weights, labels, title: str) -> None:
@@ -524,22 +577,22 @@ def masked_weights_ax(ax, mask, weights, labels, title: str) -> None:
     may attend to nothing marked in red. Lesson 5."""
     mask = np.asarray(mask, dtype=bool)
     weights = np.asarray(weights.detach() if hasattr(weights, "detach") else weights, dtype=float)
-    ax.imshow(np.where(mask, weights, np.nan), cmap="Blues", vmin=0, vmax=1)
+    image = ax.imshow(np.where(mask, weights, np.nan), cmap=WEIGHTS_CMAP, vmin=0, vmax=1)
     hidden = np.zeros((*mask.shape, 4))
     hidden[~mask] = (0.89, 0.89, 0.89, 1.0)  # opaque grey over the hidden cells
     ax.imshow(hidden)
     for (i, j), allowed in np.ndenumerate(mask):
         if allowed:
             ax.text(j, i, f"{weights[i, j]:.2f}", ha="center", va="center", fontsize=10,
-                    color="white" if weights[i, j] > 0.6 else "black")
+                    color=cell_text_colour(image, weights[i, j]))
     empty = [i for i in range(mask.shape[0]) if not mask[i].any()]
     for i in empty:
         ax.text((mask.shape[1] - 1) / 2, i, "no key: all 0", ha="center", va="center", fontsize=10,
-                color="#c44e52", fontweight="bold")
+                color=WARNING_TEXT_COLOUR, fontweight="bold")
     ax.set_xticks(range(mask.shape[1]), labels, rotation=45, ha="right", fontsize=10)
     ax.set_yticks(range(mask.shape[0]), labels, fontsize=10)
     for i in empty:
-        ax.get_yticklabels()[i].set_color("#c44e52")
+        ax.get_yticklabels()[i].set_color(WARNING_TEXT_COLOUR)
     ax.set_xticks(np.arange(mask.shape[1] + 1) - 0.5, minor=True)
     ax.set_yticks(np.arange(mask.shape[0] + 1) - 0.5, minor=True)
     ax.grid(which="minor", color="white", linewidth=1.5)
@@ -560,6 +613,7 @@ def mask_explorer_views(settings):
         weights = masking.example_attention(_as_bool_tensor(mask))
         masked_weights_ax(ax, mask, weights, labels, title)
     fig.tight_layout()
+    colour_bar(axes[0][0].images[0], list(axes[0]), "weight", fraction=0.1 / len(settings), shrink=0.8)
     return fig
 
 
@@ -592,10 +646,13 @@ def head_maps(kinds=("random heads", "structured heads", "convolution heads")):
             if column >= len(weights):
                 ax.axis("off")
                 continue
-            attention_matrix_ax(ax, weights[column], tokens, tokens, f"{kind[:-6]} head {column}\n{names[column]}")
+            label = f"{kind[:-6]} head {column}"
+            title = label if names[column] == label else f"{label}\n{names[column]}"  # random heads have no name
+            attention_matrix_ax(ax, weights[column], tokens, tokens, title)
             ax.set_xlabel("key" if row == len(kinds) - 1 else "", fontsize=11)
             ax.set_ylabel("query" if column == 0 else "", fontsize=11)
     fig.tight_layout()
+    colour_bar(axes[0][0].images[0], axes.ravel().tolist(), "weight", fraction=0.1 / columns, shrink=0.6)
     return fig
 
 
@@ -625,9 +682,9 @@ def norm_groups_ax(ax, values, kind: str | None, labels, title: str) -> None:
     values = np.asarray(values, dtype=float)
     rows, columns = values.shape
     limit = max(float(np.abs(values).max()), 1e-9)
-    ax.imshow(values, cmap="coolwarm", vmin=-limit, vmax=limit, aspect="auto")
+    image = ax.imshow(values, cmap=SIGNED_CMAP, vmin=-limit, vmax=limit, aspect="auto")
     for (i, j), value in np.ndenumerate(values):
-        ax.text(j, i, f"{value:.1f}", ha="center", va="center", fontsize=9)
+        ax.text(j, i, f"{value:.1f}", ha="center", va="center", fontsize=9, color=cell_text_colour(image, value))
     colours = plt.get_cmap("tab10").colors
     groups = range(rows) if kind == "LayerNorm" else range(columns) if kind == "BatchNorm" else ()
     for g in groups:
@@ -640,6 +697,7 @@ def norm_groups_ax(ax, values, kind: str | None, labels, title: str) -> None:
     ax.set_xticks(range(columns), [f"f{j + 1}" for j in range(columns)])
     ax.set_yticks(range(rows), labels)
     ax.set_title(title, fontsize=10)
+    colour_bar(image, ax, ticks=[-limit, 0, limit], format="%.1f")  # each panel has its own scale
 
 
 def norm_view(axes, x, kind: str) -> None:
@@ -699,6 +757,9 @@ def norm_placement(post_gradients, pre_gradients, post_losses, pre_losses, lr: f
 # ---------------------------------------------------------------- lesson 8: the decoder
 
 
+FRAME_COLOUR = "#0072b2"  # the row that writes: a blue that the weights' colour map never uses
+
+
 def source_labels(source: str) -> list[str]:
     """Tick labels for a source string: position, then the digit, as "0:3". Lesson 8."""
     return [f"{i}:{c}" for i, c in enumerate(source)]
@@ -707,7 +768,7 @@ def source_labels(source: str) -> list[str]:
 def decoder_step_axes(ax_self, ax_cross, source: str, step: int, read, written: str, self_weights,
                       cross_weights) -> None:
     """One generation step of the decoder on two axes: masked self-attention over what it has read, and
-    cross-attention over the source; the newest query's row (the one that writes) is framed in red. Lesson 8."""
+    cross-attention over the source; the newest query's row (the one that writes) is framed in blue. Lesson 8."""
     from matplotlib.patches import Rectangle  # here, not at the top: plots.py is shared
 
     read = list(read)
@@ -716,7 +777,7 @@ def decoder_step_axes(ax_self, ax_cross, source: str, step: int, read, written: 
                         f"step {step}: cross-attention, writes {written}")
     ax_cross.set_xlabel("source position:digit (memory)", fontsize=11)
     for ax, width in ((ax_self, len(read)), (ax_cross, len(source))):
-        ax.add_patch(Rectangle((-0.5, len(read) - 1.5), width, 1, fill=False, edgecolor="#c44e52", linewidth=2.5))
+        ax.add_patch(Rectangle((-0.5, len(read) - 1.5), width, 1, fill=False, edgecolor=FRAME_COLOUR, linewidth=2.5))
         ax.set_xlim(-0.5, len(source) - 0.5)  # the same width at every step: the keys still to come stay empty
         ax.set_ylim(len(source) - 0.5, -0.5)  # the same height at every step: the rows still to come stay empty
 
@@ -733,6 +794,7 @@ def decoder_generation_steps(source: str | None = None, steps=(0, 2, 5)):
         decoder_step_axes(axes[row, 0], axes[row, 1], source, t, s.read, s.written,
                           s.self_weights.mean(dim=0).numpy(), s.cross_weights.mean(dim=0).numpy())
     fig.tight_layout()
+    colour_bar(axes[0][0].images[0], axes.ravel().tolist(), "weight (mean over heads)", fraction=0.05, shrink=0.5)
     return fig
 
 

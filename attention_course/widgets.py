@@ -434,8 +434,11 @@ def mask_explorer(mask: str = "causal") -> w.VBox:
         state = mask_state(current())
         summary.value = state.message
         title = "attention weights under this mask"
-        _show(plot, _one_axes_figure((4.6, 4.2),
-                                lambda ax: plots.masked_weights_ax(ax, state.mask, state.weights, list(tokens), title)))
+        def draw(ax) -> None:
+            plots.masked_weights_ax(ax, state.mask, state.weights, list(tokens), title)
+            plots.colour_bar(ax.images[0], ax, "weight")
+
+        _show(plot, _one_axes_figure((4.6, 4.2), draw))
 
     def preset(name: str):
         def apply(_button=None) -> None:
@@ -701,6 +704,7 @@ def decoder_explorer(source: str | None = None, step: int = 0) -> w.VBox:
         plots.decoder_step_axes(ax_self, ax_cross, state.source, state.step, state.read, state.written,
                                 state.self_weights, state.cross_weights)
         fig.tight_layout()
+        plots.colour_bar(ax_self.images[0], [ax_self, ax_cross], "weight (mean over heads)", shrink=0.8)
         _show(plot, fig)
 
     return _assemble(controls, [w.HBox(list(controls.values()))], summary, plot, update)

@@ -50,3 +50,24 @@ def test_solution_markers_are_removed_from_code_and_widget_state_dropped():
     code = document.children[0].astext()
     assert "SOLUTION" not in code and "return 1" in code
     assert list(js_files) == ["other"]
+
+
+def test_each_script_is_on_a_page_once():
+    from sphinx.builders.html._assets import _JavaScript
+
+    thebe = "const THEBE_JS_URL = 'x'"
+    scripts = [_JavaScript("doctools.js"), _JavaScript(None, body=thebe), _JavaScript("", body=thebe),
+               _JavaScript("doctools.js"), _JavaScript("sphinx-thebe.js", **{"async": "async"})]
+    context = {"script_files": scripts}
+    book._one_copy_of_each_script(None, "book/01_lookup", "page.html", context, None)
+    assert [(s.filename or "", s.attributes.get("body")) for s in context["script_files"]] == [
+        ("doctools.js", None), ("", thebe), ("sphinx-thebe.js", None)]
+
+
+def test_citations_become_list_items():
+    context = {"body": '<div role="list" class="citation-list"><div class="citation" role="doc-biblioentry">'}
+    book._citations_as_list_items(None, "book/references", "page.html", context, None)
+    assert 'role="doc-biblioentry"' not in context["body"] and 'role="listitem"' in context["body"]
+    untouched = {"body": "<p>no citations</p>"}
+    book._citations_as_list_items(None, "book/intro", "page.html", untouched, None)
+    assert untouched["body"] == "<p>no citations</p>"

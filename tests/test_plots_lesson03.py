@@ -47,8 +47,8 @@ def test_attention_maps_accept_tensors_and_draw_one_panel_each():
     random_ = sa.attention_over_sentence("random", seed=0)
     fig = plots.attention_maps([(designed, TOKENS, TOKENS, "designed"), (random_, TOKENS, TOKENS, "random")], "both")
     assert isinstance(fig, Figure)
-    assert len(fig.axes) == 2
-    for ax, weights, title in zip(fig.axes, (designed, random_), ("designed", "random")):
+    assert len(plots.panels(fig)) == 2
+    for ax, weights, title in zip(plots.panels(fig), (designed, random_), ("designed", "random")):
         np.testing.assert_allclose(ax.images[0].get_array(), weights.numpy())
         assert ax.get_title() == title
     assert fig._suptitle.get_text() == "both"
@@ -57,7 +57,7 @@ def test_attention_maps_accept_tensors_and_draw_one_panel_each():
 def test_attention_maps_of_cross_attention_keep_their_labels():
     french = sa.tokenize(sa.FRENCH)
     _, weights = sa.cross_attention(sa.features(french), sa.features(sa.SENTENCE), *sa.matching_projections())
-    (ax,) = plots.attention_maps([(weights, french, TOKENS, "cross")]).axes
+    (ax,) = plots.panels(plots.attention_maps([(weights, french, TOKENS, "cross")]))
     assert ax.images[0].get_array().shape == (3, 4)
     assert [t.get_text() for t in ax.get_yticklabels()] == french
     assert [t.get_text() for t in ax.get_xticklabels()] == TOKENS
@@ -68,15 +68,15 @@ def test_dependency_maps_show_what_each_layer_sees(kernel_size):
     layers = sa.comparison_layers(4, kernel_size=kernel_size)
     x = torch.randn(8, 4, generator=torch.Generator().manual_seed(0))
     fig = plots.dependency_maps(layers, x)
-    assert len(fig.axes) == 3
-    for ax, name in zip(fig.axes, layers):
+    assert len(plots.panels(fig)) == 3
+    for ax, name in zip(plots.panels(fig), layers):
         image = np.asarray(ax.images[0].get_array())
         assert image.shape == (8, 8)
         assert image.max() == pytest.approx(1.0)  # scaled to the largest dependence
         np.testing.assert_allclose(image, (sa.dependency_map(layers[name], x) / sa.dependency_map(layers[name], x).max())
                                    .numpy(), rtol=1e-6)
         assert ax.get_title().startswith(name)
-    titles = [ax.get_title() for ax in fig.axes]
+    titles = [ax.get_title() for ax in plots.panels(fig)]
     assert "sees up to 1 of 8 tokens" in titles[0]
     assert f"sees up to {kernel_size} of 8 tokens" in titles[1]
     assert "sees up to 8 of 8 tokens" in titles[2]

@@ -39,8 +39,8 @@ def test_mask_grids_draw_one_panel_per_mask():
     labels = ["a", "b", "c"]
     fig = plots.mask_grids([(m, labels, labels, f"mask {i}") for i, m in enumerate(masks)], "three masks")
     assert isinstance(fig, Figure)
-    assert len(fig.axes) == 3
-    for i, (ax, mask) in enumerate(zip(fig.axes, masks)):
+    assert len(plots.panels(fig)) == 3
+    for i, (ax, mask) in enumerate(zip(plots.panels(fig), masks)):
         np.testing.assert_array_equal(ax.images[0].get_array(), mask.numpy().astype(float))
         assert ax.get_title() == f"mask {i}"
     assert fig._suptitle.get_text() == "three masks"
@@ -73,8 +73,8 @@ def test_char_attention_maps_draw_each_model_over_the_characters():
     text = "ab c\n"
     w1, w2 = torch.eye(5), torch.ones(5, 5) / 5
     fig = plots.char_attention_maps([(w1, text, "one"), (w2.numpy(), text, "two")])
-    assert len(fig.axes) == 2
-    for ax, weights, title in zip(fig.axes, (w1, w2), ("one", "two")):
+    assert len(plots.panels(fig)) == 2
+    for ax, weights, title in zip(plots.panels(fig), (w1, w2), ("one", "two")):
         np.testing.assert_allclose(ax.images[0].get_array(), weights.numpy())
         assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "␣", "c", "⏎"]
         assert ax.get_title() == title
@@ -90,8 +90,8 @@ def test_masked_weights_ax_prints_allowed_weights_and_flags_empty_rows():
     expected = [f"{weights[i, j]:.2f}" for i in range(5) for j in range(5) if mask[i, j]]
     assert texts[:len(expected)] == expected
     assert texts[len(expected):] == ["no key: all 0"]
-    assert ax.get_yticklabels()[0].get_color() == "#c44e52"
-    assert ax.get_yticklabels()[1].get_color() != "#c44e52"
+    assert ax.get_yticklabels()[0].get_color() == plots.WARNING_TEXT_COLOUR
+    assert ax.get_yticklabels()[1].get_color() != plots.WARNING_TEXT_COLOUR
     shown = np.ma.filled(ax.images[0].get_array().astype(float), np.nan)
     np.testing.assert_allclose(shown[mask.numpy()], weights.numpy()[mask.numpy()])
     assert np.isnan(shown[~mask.numpy()]).all()
@@ -100,8 +100,8 @@ def test_masked_weights_ax_prints_allowed_weights_and_flags_empty_rows():
 def test_mask_explorer_views_show_the_widget_at_each_mask():
     masks = [torch.ones(5, 5, dtype=torch.bool), masking.causal_mask(5)]
     fig = plots.mask_explorer_views([(masks[0], "no mask"), (masks[1].tolist(), "causal")])
-    assert len(fig.axes) == 2
-    for ax, mask, title in zip(fig.axes, masks, ("no mask", "causal")):
+    assert len(plots.panels(fig)) == 2
+    for ax, mask, title in zip(plots.panels(fig), masks, ("no mask", "causal")):
         weights = masking.example_attention(mask)
         shown = np.ma.filled(ax.images[0].get_array().astype(float), np.nan)
         np.testing.assert_allclose(shown[mask.numpy()], weights.numpy()[mask.numpy()], rtol=1e-6)

@@ -50,5 +50,5 @@ def test_weights_sum_to_one_for_content_heads():
 
 
 def test_static_figures():
-    assert len(plots.head_maps().axes) == 12
+    assert len(plots.panels(plots.head_maps())) == 12
     assert len(plots.head_explorer_views().axes) == 3

@@ -131,6 +131,6 @@ def test_norm_view_outlines_rows_or_columns():
 
 def test_the_static_grid_and_the_placement_figure():
     fig = plots.norm_widget_grid([(EXAMPLE, "LayerNorm", "a"), (EXAMPLE * 2, "BatchNorm", "b")])
-    assert len(fig.axes) == 6 and fig.axes[0].get_ylabel() == "a"
+    assert len(plots.panels(fig)) == 6 and fig.axes[0].get_ylabel() == "a"
     fig = plots.norm_placement([1, 2, 3], [3, 2, 1], [2.0, 1.0], [2.0, 0.5], 1e-3)
     assert len(fig.axes) == 2 and "no warm-up" in fig.axes[1].get_title()

@@ -92,7 +92,7 @@ def test_the_widget_exercise_answer_can_be_read_off_the_widget():
 
 def test_static_counterpart_and_loss_figures():
     fig = plots.decoder_generation_steps(decoding.EXAMPLE, steps=(0, 2, 5))
-    assert len(fig.axes) == 6
+    assert len(plots.panels(fig)) == 6
     assert fig.axes[1].get_title() == "step 0: cross-attention, writes 4"
     fig = plots.reverser_loss([2.5, 1.0, 0.1])
     assert fig.axes[0].get_yscale() == "log"

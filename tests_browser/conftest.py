@@ -1,0 +1,97 @@
+"""Fixtures for the browser tests: the built book served on 127.0.0.1, and headless system Chromium.
+
+`make test-browser` builds the book first. Run by hand: `.venv/bin/pytest tests_browser`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import book_site
+import pytest
+
+PAGES = book_site.toc_pages()
+LESSONS = [page for page in PAGES if book_site.is_lesson(page)]
+
+
+def pytest_configure(config) -> None:
+    if not (book_site.HTML / "index.html").exists():
+        pytest.exit("No built book in _build/html: run `make test-browser` (it builds the book) or `make book`.",
+                    returncode=2)
+    if book_site.chromium_path() is None:
+        pytest.exit(book_site.NO_CHROMIUM, returncode=2)
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        pytest.exit("The browser tests need Playwright: run them with `make test-browser`, which installs it.",
+                    returncode=2)
+
+
+@pytest.fixture(scope="session")
+def base_url():
+    with book_site.serve() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright, book_site.chromium(playwright) as chromium:
+        yield chromium
+
+
+@dataclass
+class Visit:
+    """One page, loaded once in its own tab, with what the browser reported while loading it."""
+
+    name: str
+    url: str
+    page: object
+    errors: list[str] = field(default_factory=list)  # console errors and uncaught exceptions
+    blocked: list[str] = field(default_factory=list)  # requests for anything not served by the book
+
+
+def open_page(browser, base_url: str, name: str, width: int = 1280, color_scheme: str = "light") -> Visit:
+    """Open one page of the book in a fresh browser context and wait until it has settled."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=color_scheme)
+    visit = Visit(name=name, url=f"{base_url}{name}.html", page=None)
+    book_site.block_outside_requests(context, base_url, visit.blocked)
+    page = context.new_page()
+    page.on("console", lambda message: visit.errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: visit.errors.append(f"uncaught: {error}"))
+    response = page.goto(visit.url)
+    assert response is not None and response.ok, f"{name}: the server answered {response and response.status}"
+    book_site.settle(page)
+    visit.page = page
+    return visit
+
+
+@pytest.fixture(scope="session")
+def visits(browser, base_url):
+    """Each page of the book opened once at 1280 px and kept open for every test that only reads it."""
+    opened: dict[str, Visit] = {}
+
+    def visit(name: str) -> Visit:
+        if name not in opened:
+            opened[name] = open_page(browser, base_url, name)
+        return opened[name]
+
+    yield visit
+    for v in opened.values():
+        v.page.context.close()
+
+
+@pytest.fixture
+def fresh(browser, base_url):
+    """A page opened just for one test, which may click on it; closed afterwards."""
+    contexts = []
+
+    def visit(name: str, **kwargs) -> Visit:
+        v = open_page(browser, base_url, name, **kwargs)
+        contexts.append(v.page.context)
+        return v
+
+    yield visit
+    for context in contexts:
+        context.close()
