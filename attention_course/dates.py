@@ -341,25 +341,35 @@ def translate_with_attention(model: Transformer, text: str) -> Translation:
     return Translation(text, answer, weights)  # weights (num_layers, h, len(answer), T_src)
 
 
-def alignment(model: Transformer, examples: list[Example], layer: int = -1) -> float:
-    """The share of answer digits whose strongest cross-attention (averaged over heads, in `layer`) falls
-    inside the source span of the date part they come from: year digits on the year, month digits on the
-    month (a name or digits), day digits on the day. Only correctly translated examples count."""
-    hits = total = 0
+ALIGNMENT_GROUPS = ("century", "year", "month", "day")  # answer digits 0-1, 2-3, 5-6 and 8-9
+
+
+def alignment_by_part(model: Transformer, examples: list[Example], layer: int = -1) -> dict[str, float]:
+    """For each group of answer digits (ALIGNMENT_GROUPS, then "all"), the share whose strongest cross-attention
+    (averaged over heads, in `layer`) falls inside the source span of the date part they come from: year digits
+    on the year, month digits on the month (a name or digits), day digits on the day. Only correctly
+    translated examples count; a group with no digits to count gets 0."""
+    hits = dict.fromkeys((*ALIGNMENT_GROUPS, "all"), 0)
+    totals = dict(hits)
     for e in examples:
         translation = translate_with_attention(model, e.text)
         if translation.answer != e.answer:
             continue
-        looked = translation.looked_at(layer)
+        looked = translation.looked_at(layer)  # (ISO_LENGTH,)
         for position, part in enumerate(ISO_PART):
-            if part is not None:
-                start, end = e.spans[part]
-                hits += int(start <= looked[position] < end)
-                total += 1
-    return hits / total if total else 0.0
+            if part is None:
+                continue
+            start, end = e.spans[part]
+            group = "century" if position < 2 else part
+            for key in (group, "all"):
+                hits[key] += int(start <= looked[position] < end)
+                totals[key] += 1
+    return {key: hits[key] / totals[key] if totals[key] else 0.0 for key in hits}
 
 
-# ---------------------------------------------------------------- training
+def alignment(model: Transformer, examples: list[Example], layer: int = -1) -> float:
+    """The share of all answer digits that look hardest at their own source span (see alignment_by_part)."""
+    return alignment_by_part(model, examples, layer)["all"]
 
 
 def learning_rate(step: int, config: Config) -> float:

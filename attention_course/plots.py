@@ -820,27 +820,34 @@ def reverser_loss(losses):
 # ---------------------------------------------------------------- lesson 9: the date model
 
 
-def date_attention_ax(ax, weights, text: str, answer: str, title: str) -> None:
+def date_attention_ax(ax, weights, text: str, answer: str, title: str):
     """Cross-attention of one date translation on one axes: a row per answer character, a column per source
-    character, colour = weight, averaged over heads. Lesson 9."""
+    character, colour = weight (averaged over heads). Returns the image, for a colour bar. Lesson 9."""
     weights = np.asarray(weights, dtype=float)  # (len(answer), T_src)
-    image = ax.imshow(weights, cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    image = ax.imshow(weights, cmap=WEIGHTS_CMAP, vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(weights.shape[1]), [char_label(c) for c in text[:weights.shape[1]]], fontsize=10)
     ax.set_yticks(range(weights.shape[0]), list(answer), fontsize=10)
     ax.set_xlabel("source character (key)", fontsize=10)
     ax.set_ylabel("answer character (query)", fontsize=10)
     ax.set_title(title, fontsize=11)
-    ax.figure.colorbar(image, ax=ax, fraction=0.04, pad=0.02, label="weight")
+    return image
 
 
-def date_attention_maps(translations, layer: int = -1):
-    """Head-averaged cross-attention of `layer` for several dates.Translation, one heatmap each. Lesson 9."""
-    def draw(ax, t):
-        weights = t.cross_weights[layer].mean(dim=0)  # (h, T_out, T_src) -> (T_out, T_src)
-        date_attention_ax(ax, weights, t.text, t.answer, f"{t.text!r} -> {t.answer}")
-
-    width = max(len(t.text) for t in translations) * 0.22 + 1.8
-    return side_by_side([(t,) for t in translations], draw, (width, 3.6))
+def date_attention_maps(translations, layers=None):
+    """Head-averaged cross-attention for several dates.Translation: a row per date, a column per decoder layer
+    (by default every layer), on one colour scale with one colour bar. Lesson 9."""
+    layers = list(range(translations[0].cross_weights.shape[0])) if layers is None else list(layers)
+    width = max(len(t.text) for t in translations) * 0.24 + 1.6
+    fig, axes = plt.subplots(len(translations), len(layers), squeeze=False,
+                             figsize=(width * len(layers) + 0.8, 3.3 * len(translations)))
+    for row, t in zip(axes, translations):
+        for ax, layer in zip(row, layers):
+            weights = t.cross_weights[layer].mean(dim=0)  # (h, T_out, T_src) -> (T_out, T_src)
+            image = date_attention_ax(ax, weights, t.text, t.answer,
+                                      f"layer {layer % len(t.cross_weights) + 1}: {t.text!r} -> {t.answer}")
+    fig.tight_layout()
+    colour_bar(image, axes.ravel().tolist(), "weight", fraction=0.03, shrink=0.6)
+    return fig
 
 
 def date_training(run):

@@ -787,8 +787,12 @@ def date_explorer(text: str = "sat 21 nov 26", layer: int = 2) -> w.VBox:
             with plot:
                 plot.clear_output()
             return
-        _show(plot, _one_axes_figure((0.25 * len(state.text) + 2.6, 3.6), lambda ax: plots.date_attention_ax(
-            ax, state.weights, state.text, state.answer, f"cross-attention, decoder layer {controls['layer'].value}")))
+        def draw(ax) -> None:
+            title = f"cross-attention, decoder layer {controls['layer'].value}"
+            image = plots.date_attention_ax(ax, state.weights, state.text, state.answer, title)
+            plots.colour_bar(image, ax, "weight")
+
+        _show(plot, _one_axes_figure((0.25 * len(state.text) + 2.6, 3.6), draw))
 
     return _assemble(controls, [w.HBox(list(controls.values()))], summary, plot, update)
 

@@ -228,6 +228,23 @@ def test_cross_attention_aligns_answer_digits_with_their_source():
     assert max(dates.alignment(model, dates.sample(100, seed=8, split="test"), layer=i) for i in (0, 1)) > 0.8
 
 
+
+def test_alignment_counts_a_digit_only_when_it_looks_inside_its_own_span(monkeypatch):
+    day_first = dates.example(dt.date(2026, 11, 21), "{dd}.{mm}.{yyyy}")  # "21.11.2026": the day is at 0-1
+    looks_at_0 = torch.zeros(2, 4, dates.ISO_LENGTH, len(day_first.text))  # (layers, h, T_out, T_src)
+    looks_at_0[..., 0] = 1
+    monkeypatch.setattr(dates, "translate_with_attention",
+                        lambda model, text: dates.Translation(text, day_first.answer, looks_at_0))
+    shares = dates.alignment_by_part(None, [day_first])
+    assert shares == {"century": 0.0, "year": 0.0, "month": 0.0, "day": 1.0, "all": 0.25}
+    assert dates.alignment_by_part(None, [dates.example(dt.date(2026, 11, 20), "{dd}.{mm}.{yyyy}")])["all"] == 0
+
+
+def test_the_shipped_model_aligns_every_part_in_its_first_layer():
+    shares = dates.alignment_by_part(dates.pretrained(), dates.sample(100, seed=8, split="test"), layer=0)
+    assert list(shares) == [*dates.ALIGNMENT_GROUPS, "all"]
+    assert min(shares.values()) > 0.85
+
 def test_the_command_line_evaluates(capsys):
     assert dates.main(["evaluate", "--n", "100", "--seed", "31"]) == 0
     assert re.search(r"exact match on 100 fresh dates \(seed 31\): \d+\.\d+%", capsys.readouterr().out)

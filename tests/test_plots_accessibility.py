@@ -30,6 +30,12 @@ def _norm_example() -> np.ndarray:
     return np.asarray(normalization.NORM_EXAMPLE, dtype=float)
 
 
+def _date_translation():
+    from attention_course import dates
+
+    return dates.Translation("21.11.26", "2026-11-21", torch.softmax(torch.randn(2, 4, 10, 8), -1))
+
+
 # Every figure in plots.py that draws a heatmap (imshow), with example arguments. Axes-level helpers are
 # reached through the figures that use them (named in the second element).
 HEATMAPS = {
@@ -50,6 +56,7 @@ HEATMAPS = {
     "norm_widget_grid": (lambda: plots.norm_widget_grid([(_norm_example(), "LayerNorm", "a"),
                                                          (_norm_example() * 10, "BatchNorm", "b")]),
                          ("norm_groups_ax", "norm_view")),
+    "date_attention_maps": (lambda: plots.date_attention_maps([_date_translation()]), ("date_attention_ax",)),
     "decoder_generation_steps": (lambda: plots.decoder_generation_steps(decoding.EXAMPLE, steps=(0, 3)),
                                  ("decoder_step_axes",)),
 }

@@ -89,13 +89,17 @@ def test_the_widget_redraws_when_the_text_changes():
     assert "Only the first" in box.summary.value and "never seen" in box.summary.value
 
 
-def test_the_static_figure_has_one_map_per_input_with_a_colourbar():
+def test_the_static_figure_has_a_row_per_input_and_a_column_per_layer_with_one_colourbar():
     model = dates.pretrained()
-    fig = plots.date_attention_maps([dates.translate_with_attention(model, t) for t in ("31.12.68", "1.2.2003")])
+    translations = [dates.translate_with_attention(model, t) for t in ("31.12.68", "1.2.2003")]
+    fig = plots.date_attention_maps(translations)
     maps = [ax for ax in fig.axes if ax.get_images()]
-    assert len(maps) == 2 and len(fig.axes) == 4  # two heatmaps, two colourbars
-    assert maps[0].get_title() == "'31.12.68' -> 2068-12-31"
+    assert len(maps) == 4 and len(fig.axes) == 5  # 2 inputs x 2 layers, one shared colourbar
+    assert [ax.get_title() for ax in maps[:2]] == ["layer 1: '31.12.68' -> 2068-12-31", "layer 2: '31.12.68' -> 2068-12-31"]
     assert [t.get_text() for t in maps[0].get_yticklabels()] == list("2068-12-31")
+    assert np.allclose(maps[3].get_images()[0].get_array(), translations[1].cross_weights[1].mean(dim=0))
+    one_layer = plots.date_attention_maps(translations, layers=[-1])
+    assert [ax.get_title() for ax in one_layer.axes if ax.get_images()][1] == "layer 2: '1.2.2003' -> 2003-02-01"
 
 
 def test_the_training_figure_has_three_panels():
