@@ -94,7 +94,7 @@ def read_lesson(root: Path, stem: str, solutions: Path | None = None) -> Lesson:
     time_match = re.search(r"^\*\*Time:\*\*\s*(.+)$", box, re.MULTILINE)
     if not time_match:
         raise error(box_line, "the 'In this lesson' box has no `**Time:** ...` line.")
-    minutes = re.search(r"(\d+)\s*min", time_match.group(1))
+    minutes = _minutes(time_match.group(1))
     prerequisites = _paragraph_after(box, "**Prerequisites:**")
     if prerequisites is None:
         raise error(box_line, "the 'In this lesson' box has no `**Prerequisites:** ...` line.")
@@ -116,7 +116,7 @@ def read_lesson(root: Path, stem: str, solutions: Path | None = None) -> Lesson:
         exercises = [_with_points(exercise, points, error) for exercise in exercises]
     return Lesson(
         number=number, stem=stem, title=title.group(1).strip(), time=time_match.group(1).strip(),
-        minutes=int(minutes.group(1)) if minutes else None, prerequisites=prerequisites,
+        minutes=minutes, prerequisites=prerequisites,
         prerequisite_lessons=tuple(sorted({n for n in _lesson_numbers(prerequisites) if n != number})),
         objectives=tuple(objectives), misconceptions=tuple(misconceptions),
         discussion=tuple(" ".join(q.split()) for q in discussion), exercises=tuple(exercises),
@@ -155,6 +155,14 @@ def _admonition(text: str, title: str) -> tuple[str | None, int]:
         return None, 0
     body = re.sub(r"^:[\w-]+:.*\n", "", match.group(2), flags=re.MULTILINE)
     return body, text[: match.start()].count("\n") + 1
+
+
+def _minutes(time: str) -> int | None:
+    """The minutes in "about 90 minutes ..." or "about 2 hours ..."; None if the line gives neither."""
+    found = re.search(r"(\d+)\s*(min|hour)", time)
+    if not found:
+        return None
+    return int(found.group(1)) * (60 if found.group(2) == "hour" else 1)
 
 
 def _paragraph_after(box: str, marker: str) -> str | None:

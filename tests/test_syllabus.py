@@ -100,6 +100,14 @@ def test_a_minimal_lesson_is_read(tmp_path):
         ("2.1", "ex-do", "Do it", "do_it", 3)
 
 
+@pytest.mark.parametrize(("time", "minutes"), [("about 45 minutes to read", 45), ("about 2 hours to read", 120),
+                                                ("about 1 hour", 60), ("a while", None)])
+def test_the_time_line_is_read_in_minutes_or_hours(tmp_path, time, minutes):
+    text = MINIMAL.replace("about 30 minutes.", time)
+    [lesson] = syllabus.lessons(write_lesson(tmp_path, text))
+    assert lesson.minutes == minutes
+
+
 @pytest.mark.parametrize(("change", "needle"), [
     (("**Time:** about 30 minutes.\n", ""), "no `**Time:** ...` line"),
     (("**Prerequisites:** lesson 1.\n", ""), "no `**Prerequisites:** ...` line"),
