@@ -185,3 +185,9 @@ def test_memory_requirements_come_from_the_measurements():
     text = guide.memory_requirements(LESSONS, memory)
     assert "| 700 MB | 5 s |" in text and "at least 1280 MB" in text  # 1.5 x 700, up to a multiple of 256
     assert text.count("not measured yet") == len(LESSONS) - 1
+
+
+def test_exercise_labels_are_unique_across_the_book():
+    labels = [exercise.label for lesson in LESSONS for exercise in lesson.exercises]
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    assert not repeated, f"exercise labels used twice (Sphinx links only one): {repeated}"
