@@ -1,4 +1,4 @@
-"""How long each lesson takes to execute from top to bottom, kernel start included (target: 90 s each).
+"""How long each lesson takes to execute from top to bottom, kernel start included (target: 90 s; lesson 9, 180 s).
 
 Each notebook in solutions/ (every exercise solved, so every cell does its full work) is executed with nbclient
 in this environment's Python kernel, from solutions/ as working directory, BENCH_REPEATS times (default 3); the
@@ -21,6 +21,7 @@ from common import repeats, row  # after the path is set
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_S = 90.0
+LONGER_TARGETS_S = {"09_encoder_decoder": 180.0}  # lesson 9 trains the whole model in its own cells
 
 
 def execute_seconds(path: Path) -> float:
@@ -39,8 +40,9 @@ def run() -> list[dict]:
     for path in sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")):
         times = [execute_seconds(path) for _ in range(count)]
         median = statistics.median(times)
-        verdict = "within" if median <= TARGET_S else "OVER"
+        target = LONGER_TARGETS_S.get(path.stem, TARGET_S)
+        verdict = "within" if median <= target else "OVER"
         rows.append(row(f"execute lesson {path.stem}", median, None,
                         f"median of {count} (min {min(times):.1f} s, max {max(times):.1f} s); {verdict} the "
-                        f"{TARGET_S:.0f} s target"))
+                        f"{target:.0f} s target"))
     return rows
