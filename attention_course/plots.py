@@ -825,11 +825,11 @@ def date_attention_ax(ax, weights, text: str, answer: str, title: str):
     character, colour = weight (averaged over heads). Returns the image, for a colour bar. Lesson 9."""
     weights = np.asarray(weights, dtype=float)  # (len(answer), T_src)
     image = ax.imshow(weights, cmap=WEIGHTS_CMAP, vmin=0, vmax=1, aspect="auto")
-    ax.set_xticks(range(weights.shape[1]), [char_label(c) for c in text[:weights.shape[1]]], fontsize=10)
-    ax.set_yticks(range(weights.shape[0]), list(answer), fontsize=10)
-    ax.set_xlabel("source character (key)", fontsize=10)
-    ax.set_ylabel("answer character (query)", fontsize=10)
-    ax.set_title(title, fontsize=11)
+    ax.set_xticks(range(weights.shape[1]), [char_label(c) for c in text[:weights.shape[1]]], fontsize=12)
+    ax.set_yticks(range(weights.shape[0]), list(answer), fontsize=12)
+    ax.set_xlabel("source character (key)", fontsize=12)
+    ax.set_ylabel("answer character (query)", fontsize=12)
+    ax.set_title(title, fontsize=13)
     return image
 
 
@@ -837,9 +837,10 @@ def date_attention_maps(translations, layers=None):
     """Head-averaged cross-attention for several dates.Translation: a row per date, a column per decoder layer
     (by default every layer), on one colour scale with one colour bar. Lesson 9."""
     layers = list(range(translations[0].cross_weights.shape[0])) if layers is None else list(layers)
-    width = max(len(t.text) for t in translations) * 0.24 + 1.6
+    # Narrow cells and large text: the figure is shown a page column wide, and its labels must stay readable.
+    width = max(max(len(t.text) for t in translations) * 0.2, 2.6) + 1.4
     fig, axes = plt.subplots(len(translations), len(layers), squeeze=False,
-                             figsize=(width * len(layers) + 0.8, 3.3 * len(translations)))
+                             figsize=(width * len(layers) + 0.8, 3.6 * len(translations)))
     for row, t in zip(axes, translations):
         for ax, layer in zip(row, layers):
             weights = t.cross_weights[layer].mean(dim=0)  # (h, T_out, T_src) -> (T_out, T_src)
