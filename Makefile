@@ -6,18 +6,25 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 TEST_STAMP := $(VENV)/.installed-test
+
+# The thread policy (attention_course/runtime.py): every kernel and test process started from here lets idle
+# OpenMP threads sleep instead of spin, so a busy machine does not slow the lessons down several times over.
+# It must be in the environment before torch is imported, so it is set here, not in the package.
+export OMP_WAIT_POLICY ?= PASSIVE
 # make grade SUBMISSIONS="submitted/*.ipynb" [LESSON=06] [FORMAT=table|csv|json] [GRADE_ARGS="--jobs 2"]
 SUBMISSIONS ?=
 LESSON ?=
 FORMAT ?= table
 GRADE_ARGS ?=
 
-.PHONY: help install book book-nosolutions test notebooks check-notebooks lab grade lesson-memory bench chromium-check test-browser screenshots clean
+.PHONY: help install book book-nosolutions test quick mutants notebooks check-notebooks lab grade lesson-memory bench chromium-check test-browser screenshots clean
 
 help:
 	@echo "make book             install, then build the HTML book into _build/html"
 	@echo "make book-nosolutions install, then build the book with every solution removed into _build/html-nosolutions"
 	@echo "make test             install (with the test tools, nbgrader), then run every test"
+	@echo "make quick            the package, check and widget tests only, no notebook run (under a minute)"
+	@echo "make mutants          plant ~30 known mistakes in the package and the checks; the quick tests must catch each"
 	@echo "make test-browser     build the book, then check every page in headless Chromium (needs chromium, npm)"
 	@echo "make screenshots      build the book, then take screenshots of every page into _build/screenshots"
 	@echo "make lab              install, then open JupyterLab on lessons/"
@@ -76,6 +83,13 @@ book-nosolutions: $(STAMP)
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
+
+# The authors' loop: every test that needs no notebook executed and no book built.
+quick: $(TEST_STAMP)
+	$(BIN)/python -m pytest -m "not notebooks" -q
+
+mutants: $(TEST_STAMP)
+	$(BIN)/python -m coursekit.mutants --json _build/mutants.json
 
 test-browser: chromium-check $(BROWSER_STAMP) book
 	$(BIN)/python -m pytest tests_browser -p no:cacheprovider

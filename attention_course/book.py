@@ -7,8 +7,9 @@
 - Pages carry no ipywidgets state or scripts: each widget cell is removed from the page and a static
   figure stands in for it.
 - Progress bars are switched off while the book executes the lessons (attention_course.progress reads
-  TQDM_DISABLE): on a static page a bar would stay frozen at 0%. The lessons' fast mode for tests
-  (ATTENTION_COURSE_FAST) is switched off: the book shows the full training run.
+  TQDM_DISABLE): on a static page a bar would stay frozen at 0%. The lessons' fast mode
+  (ATTENTION_COURSE_FAST) is switched off: the book shows the full training run. Only a build whose
+  config says `course_fast: true` (the tests' build of the book without solutions) runs it.
 - Each script is on a page once. Sphinx lists some extension scripts twice (once from its registry,
   once as the extension added it), and sphinx-thebe's inline `const THEBE_JS_URL = ...` declared twice
   is a JavaScript error on every page.
@@ -44,11 +45,15 @@ HUB_EXAMPLE = "https://hub.example.edu"
 LESSON_PAGE = re.compile(r"^book/(\d\d_[\w-]+)$")
 
 
-def _no_progress_bars(app, config) -> None:
-    # A page shows a progress bar frozen at whatever it showed first; the kernels that run the lessons
-    # for the book inherit this and draw none. In Jupyter the bars work as usual.
+def _kernel_environment(app, config) -> None:
+    # The kernels that run the lessons for the book inherit this process's environment.
+    # A page shows a progress bar frozen at whatever it showed first: the kernels draw none. In Jupyter the
+    # bars work as usual.
     os.environ["TQDM_DISABLE"] = "1"
-    os.environ.pop("ATTENTION_COURSE_FAST", None)  # the book always trains lesson 9's model in full
+    if config.course_fast:
+        os.environ["ATTENTION_COURSE_FAST"] = "1"  # dates.FAST_ENV: lesson 9's short training run
+    else:
+        os.environ.pop("ATTENTION_COURSE_FAST", None)  # the book trains lesson 9's model in full
 
 
 def _use_hub_from_environment(app, config) -> None:
@@ -179,13 +184,14 @@ def _citations_as_list_items(app, pagename, templatename, context, doctree) -> N
 
 def setup(app):
     app.add_config_value("course_root", "", "env")
+    app.add_config_value("course_fast", False, "env")
     app.add_directive("exercise", ExerciseWithPoints, override=True)
     for name, directive in (("lesson-table", LessonTable), ("lesson-details", LessonDetails),
                             ("course-plans", CoursePlans), ("assignment-links", AssignmentLinks),
                             ("lesson-memory", LessonMemory), ("grader-help", GraderHelp)):
         app.add_directive(name, directive)
     app.connect("config-inited", _use_hub_from_environment)
-    app.connect("config-inited", _no_progress_bars)
+    app.connect("config-inited", _kernel_environment)
     app.connect("doctree-read", _tidy_doctree)
     app.connect("html-page-context", _launch_learner_notebook, priority=900)  # after the theme adds its buttons
     app.connect("html-page-context", _one_copy_of_each_script, priority=900)  # after every extension's scripts

@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from .progress import progress_bar
+from .runtime import seeded_training
 from .transformer import Transformer
 
 FIRST_DAY = dt.date(1969, 1, 1)
@@ -78,7 +79,6 @@ ISO_LENGTH = 10  # "YYYY-MM-DD"
 MAX_SOURCE_LENGTH = 48  # longer inputs are cut to this many characters (LONGEST_TEXT is the most a date needs)
 _SOURCE_IDS = {c: i for i, c in enumerate(SOURCE_VOCAB) if i > UNKNOWN_ID}
 
-THREADS = 2  # training threads: the course machine has 2 cores
 CHECKPOINT = Path(__file__).with_name("data") / "dates_model.pt"
 CHECKPOINT_COMMAND = "python -m attention_course.dates train --out attention_course/data/dates_model.pt"
 
@@ -413,43 +413,37 @@ def train(config: Config = Config(), progress: bool = True, eval_every: int = 0,
           held_out: list[Example] | None = None) -> TrainingRun:
     """Train a date model from scratch with teacher forcing, on freshly drawn training examples each step.
 
-    Seeded, with a fixed number of threads, so a run gives the same numbers every time on the same machine.
+    Seeded, on one thread (runtime.seeded_training), so a run gives the same numbers every time.
     With eval_every > 0, greedy exact match on `held_out` (by default 500 validation examples) is measured
     that often and recorded in `validation`; its time is not counted in `seconds`.
     """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(THREADS)
-    try:
-        with torch.random.fork_rng():  # seeded without disturbing the caller's random numbers
-            torch.manual_seed(config.seed)
-            model = new_model(config)
-            optimizer = torch.optim.Adam(model.parameters(), lr=config.peak_lr, betas=(0.9, 0.98), eps=1e-9)
-            schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: learning_rate(s, config) / config.peak_lr)
-            train_examples = sample(config.steps * config.batch_size, config.seed, "train")
-            if eval_every and held_out is None:
-                held_out = sample(500, config.seed + 1, "validation")
-            run = TrainingRun(model, config)
-            elapsed = 0.0
-            for step in progress_bar(range(config.steps), "training", progress):
-                start = time.perf_counter()
-                model.train()
-                src, tgt = batch(train_examples[step * config.batch_size:(step + 1) * config.batch_size])
-                logits = model(src, shift_right(tgt))  # (B, T_tgt, vocab): every position at once
-                loss = F.cross_entropy(logits.flatten(0, 1), tgt.flatten(), label_smoothing=config.label_smoothing)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                run.learning_rates.append(schedule.get_last_lr()[0])
-                schedule.step()
-                run.losses.append(loss.item())
-                elapsed += time.perf_counter() - start
-                if eval_every and ((step + 1) % eval_every == 0 or step + 1 == config.steps):
-                    run.validation[step + 1] = accuracy(model, held_out)
-                    run.seconds_at[step + 1] = elapsed
-                    run.snapshots[step + 1] = {k: v.clone() for k, v in model.state_dict().items()}
-            run.seconds = elapsed
-    finally:
-        torch.set_num_threads(threads)
+    with seeded_training(config.seed):  # one thread, seeded: the same numbers on every machine and run
+        model = new_model(config)
+        optimizer = torch.optim.Adam(model.parameters(), lr=config.peak_lr, betas=(0.9, 0.98), eps=1e-9)
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: learning_rate(s, config) / config.peak_lr)
+        train_examples = sample(config.steps * config.batch_size, config.seed, "train")
+        if eval_every and held_out is None:
+            held_out = sample(500, config.seed + 1, "validation")
+        run = TrainingRun(model, config)
+        elapsed = 0.0
+        for step in progress_bar(range(config.steps), "training", progress):
+            start = time.perf_counter()
+            model.train()
+            src, tgt = batch(train_examples[step * config.batch_size:(step + 1) * config.batch_size])
+            logits = model(src, shift_right(tgt))  # (B, T_tgt, vocab): every position at once
+            loss = F.cross_entropy(logits.flatten(0, 1), tgt.flatten(), label_smoothing=config.label_smoothing)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            run.learning_rates.append(schedule.get_last_lr()[0])
+            schedule.step()
+            run.losses.append(loss.item())
+            elapsed += time.perf_counter() - start
+            if eval_every and ((step + 1) % eval_every == 0 or step + 1 == config.steps):
+                run.validation[step + 1] = accuracy(model, held_out)
+                run.seconds_at[step + 1] = elapsed
+                run.snapshots[step + 1] = {k: v.clone() for k, v in model.state_dict().items()}
+        run.seconds = elapsed
     model.eval()
     return run
 

@@ -23,6 +23,7 @@ from torch import nn
 from .masking import causal_mask
 from .positional import sinusoidal_encoding
 from .progress import progress_bar
+from .runtime import seeded_training
 from .transformer import Decoder, Encoder
 
 DIGITS = tuple("0123456789")
@@ -124,29 +125,23 @@ def train_reverser(steps: int = 300, seed: int = 0, batch_size: int = 64, lr: fl
     Seeded and single-threaded, so a run gives the same losses every time on the same machine.
     """
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny matrices: one thread is as fast, and its sums come out the same every run
-    try:
-        with torch.random.fork_rng():  # seeded without disturbing the caller's random numbers
-            torch.manual_seed(seed)
-            generator = torch.Generator().manual_seed(seed)
-            model = Reverser()
-            optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-            run = ReverserRun(model)
-            start = time.perf_counter()
-            for _ in progress_bar(range(steps), "teacher forcing", progress):
-                src = random_sources(batch_size, generator)  # (B, T)
-                tgt = reverse(src)  # (B, T)
-                logits = model(src, shift_right(tgt))  # (B, T, vocab): all positions in one pass
-                # (B, T, vocab) -> (B·T, vocab): one prediction per target position
-                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1))
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                run.losses.append(loss.item())
-            run.seconds = time.perf_counter() - start
-    finally:
-        torch.set_num_threads(threads)
+    with seeded_training(seed):  # one thread, seeded: the same losses on every machine and every run
+        generator = torch.Generator().manual_seed(seed)
+        model = Reverser()
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        run = ReverserRun(model)
+        start = time.perf_counter()
+        for _ in progress_bar(range(steps), "teacher forcing", progress):
+            src = random_sources(batch_size, generator)  # (B, T)
+            tgt = reverse(src)  # (B, T)
+            logits = model(src, shift_right(tgt))  # (B, T, vocab): all positions in one pass
+            # (B, T, vocab) -> (B·T, vocab): one prediction per target position
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            run.losses.append(loss.item())
+        run.seconds = time.perf_counter() - start
     model.eval()
     return run
 

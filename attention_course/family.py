@@ -29,6 +29,7 @@ from torch import nn
 from .masking import causal_mask, padding_mask
 from .positional import sinusoidal_encoding
 from .progress import progress_bar
+from .runtime import seeded_training
 from .transformer import Decoder, Encoder
 
 PAD_ID = 0  # the pad token of every model here
@@ -249,31 +250,25 @@ def train_toy(kind: str, steps: int = 300, seed: int = 0, batch_size: int = 64, 
     """
     if kind not in TOY_KINDS:
         raise ValueError(f"kind must be one of {', '.join(TOY_KINDS)}; got {kind!r}")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny matrices: one thread is as fast, and its sums come out the same every run
-    try:
-        with torch.random.fork_rng():  # seeded without disturbing the caller's random numbers
-            torch.manual_seed(seed)
-            generator = torch.Generator().manual_seed(seed)
-            wiring = EncoderOnly if kind == "encoder-only" else DecoderOnly
-            model = wiring(len(VOCAB), d_model=32, num_heads=2, num_layers=2, d_ff=64, max_len=8)
-            optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-            corpus = encode(SENTENCES)  # (N, 4)
-            run = ToyRun(kind, model)
-            for _ in progress_bar(range(steps), f"training {kind}", progress):
-                batch = corpus[torch.randint(len(corpus), (batch_size,), generator=generator)]  # (B, 4)
-                if kind == "encoder-only":
-                    inputs, targets = masked_lm_batch(batch, MASK_ID, generator)
-                else:
-                    inputs, targets = next_token_batch(batch, START_ID)
-                logits = model(inputs)  # (B, T, vocab)
-                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=IGNORE)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                run.losses.append(loss.item())
-    finally:
-        torch.set_num_threads(threads)
+    with seeded_training(seed):  # one thread, seeded: the same losses on every machine and every run
+        generator = torch.Generator().manual_seed(seed)
+        wiring = EncoderOnly if kind == "encoder-only" else DecoderOnly
+        model = wiring(len(VOCAB), d_model=32, num_heads=2, num_layers=2, d_ff=64, max_len=8)
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        corpus = encode(SENTENCES)  # (N, 4)
+        run = ToyRun(kind, model)
+        for _ in progress_bar(range(steps), f"training {kind}", progress):
+            batch = corpus[torch.randint(len(corpus), (batch_size,), generator=generator)]  # (B, 4)
+            if kind == "encoder-only":
+                inputs, targets = masked_lm_batch(batch, MASK_ID, generator)
+            else:
+                inputs, targets = next_token_batch(batch, START_ID)
+            logits = model(inputs)  # (B, T, vocab)
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=IGNORE)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            run.losses.append(loss.item())
     model.eval()
     return run
 

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .runtime import seeded_training
 from .transformer import Encoder
 
 
@@ -85,16 +86,11 @@ def train_count_task(norm_first: bool, lr: float = 1e-3, steps: int = 200, num_l
     Adam at a constant learning rate `lr`, no warm-up, no dropout; seeded and single-threaded, so the losses
     repeat exactly on the same machine.
     """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny matrices: one thread is as fast, and its sums come out the same every run
-    try:
+    with seeded_training(seed):  # one thread, seeded: the same losses on every machine and every run
         return _train_count_task(norm_first, lr, steps, num_layers, d_model, num_heads, batch_size, seed)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _train_count_task(norm_first, lr, steps, num_layers, d_model, num_heads, batch_size, seed) -> list[float]:
-    torch.manual_seed(seed)
     embed = nn.Embedding(COUNT_TASK_VOCAB, d_model)
     encoder = Encoder(num_layers, d_model, num_heads, 4 * d_model, dropout=0.0, norm_first=norm_first)
     read_out = nn.Linear(d_model, COUNT_TASK_LENGTH + 1)  # one class per count 0 ... T

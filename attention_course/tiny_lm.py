@@ -18,6 +18,7 @@ from torch import nn
 
 from .masking import causal_mask
 from .progress import progress_bar
+from .runtime import seeded_training
 from .self_attention import SelfAttention
 
 # A short rhyme written for this course: small enough to learn in seconds, regular enough to continue.
@@ -103,46 +104,42 @@ def batches(data: torch.Tensor, block_size: int, batch_size: int, seed: int):
         yield data[index], data[index + 1]
 
 
-def train(causal: bool, steps: int = 1500, seed: int = 0, max_seconds: float = 10.0, progress: bool = True,
+def train(causal: bool, steps: int = 1500, seed: int = 0, max_seconds: float = 120.0, progress: bool = True,
           text: str = TEXT, block_size: int = BLOCK_SIZE, batch_size: int = 32, d_model: int = 32,
           lr: float = 1e-2) -> TrainingRun:
     """Train a TinyLM to predict the next character of `text`, with or without the causal mask.
 
     Seeded and single-threaded, so a run gives the same losses every time on the same machine. Adam with a
-    cosine-decaying learning rate; stops early (and says so) if `max_seconds` run out.
+    cosine-decaying learning rate; stops early (and says so) if `max_seconds` run out. The default is a guard
+    against a stuck machine, far above the 4 s that lesson 5's 1,500 steps take: a run cut short by a busy
+    machine would print other numbers than the book.
     """
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny matrices: one thread is as fast, and its sums come out the same every run
-    try:
-        with torch.random.fork_rng():  # seeded without disturbing the caller's random numbers
-            torch.manual_seed(seed)
-            model = TinyLM(len(CHARS), block_size, d_model, causal)
-            optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-            schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
-            run = TrainingRun(model)
-            data = encode(text)
-            start = time.perf_counter()
-            label = "with the causal mask" if causal else "without a mask"
-            bar = progress_bar(range(steps), label, progress)
-            for _, (inputs, targets) in zip(bar, batches(data, block_size, batch_size, seed)):
-                logits, _ = model(inputs)  # (B, T, vocab_size)
-                # (B, T, vocab) -> (B·T, vocab): one prediction per position of every window
-                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-                run.losses.append(loss.item())
-                if len(run.losses) % 100 == 0:
-                    bar.set_postfix(loss=f"{run.final_loss:.3f}", refresh=False)
-                if time.perf_counter() - start > max_seconds:
-                    run.stopped_early = len(run.losses) < steps
-                    break
-            bar.close()
-            run.seconds = time.perf_counter() - start
-    finally:
-        torch.set_num_threads(threads)
+    with seeded_training(seed):  # one thread, seeded: the same losses on every machine and every run
+        model = TinyLM(len(CHARS), block_size, d_model, causal)
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+        run = TrainingRun(model)
+        data = encode(text)
+        start = time.perf_counter()
+        label = "with the causal mask" if causal else "without a mask"
+        bar = progress_bar(range(steps), label, progress)
+        for _, (inputs, targets) in zip(bar, batches(data, block_size, batch_size, seed)):
+            logits, _ = model(inputs)  # (B, T, vocab_size)
+            # (B, T, vocab) -> (B·T, vocab): one prediction per position of every window
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            run.losses.append(loss.item())
+            if len(run.losses) % 100 == 0:
+                bar.set_postfix(loss=f"{run.final_loss:.3f}", refresh=False)
+            if time.perf_counter() - start > max_seconds:
+                run.stopped_early = len(run.losses) < steps
+                break
+        bar.close()
+        run.seconds = time.perf_counter() - start
     model.eval()
     return run
 

@@ -1,37 +1,53 @@
-"""nbval runs every cell of lessons/ and solutions/. This hook also reads what each check cell printed:
-in solutions/ every check must pass, and in lessons/ every check must say "not attempted yet".
+"""What the whole suite shares: the thread policy of the processes it starts, and the two book builds.
 
-The notebooks run in the lessons' fast mode (ATTENTION_COURSE_FAST=1, see attention_course.dates): nbval
-checks that every cell runs, not how well lesson 9's model learns. The book build runs them in full.
+- OMP_WAIT_POLICY=PASSIVE (attention_course.runtime.KERNEL_ENVIRONMENT) is set before torch is first
+  imported, for this process and every kernel the tests start: an idle OpenMP thread sleeps instead of
+  spinning, so a busy machine does not slow the suite down several times over.
+- The lessons run twice, in two book builds (tests/builds.py). A build starts in the background as soon
+  as collection finds a test that asks for it (the fixtures `book_build` and `nosolutions_build`), and
+  runs beside the other tests.
+- Tests that execute notebooks or build books carry the marker `notebooks`; `make quick` leaves them out.
 """
 
 from __future__ import annotations
 
 import os
-import re
-from pathlib import Path
 
-import pytest
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # = runtime.KERNEL_ENVIRONMENT; before torch is imported
 
-CHECK_CALL = re.compile(r"^checks\.\w+\(", re.MULTILINE)
-EXPECTED = {"solutions": "✔", "lessons": "not attempted yet"}
-FAST_ENV = "ATTENTION_COURSE_FAST"  # attention_course.dates.FAST_ENV; read by the kernels nbval starts
-os.environ.setdefault(FAST_ENV, "1")
+import pytest  # after the environment is set
+from builds import BUILDS
 
 
-def _printed(outputs) -> str:
-    return "".join(out.get("text", "") for out in outputs or [] if out.get("output_type") == "stream")
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if set(BUILDS) & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.notebooks)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item):
-    result = yield
-    cell = getattr(item, "cell", None)
-    folder = Path(str(item.path)).parent.name
-    if cell is not None and folder in EXPECTED and CHECK_CALL.search(cell.source):
-        printed = _printed(getattr(item, "test_outputs", None))
-        assert EXPECTED[folder] in printed, (
-            f"{item.path.name}: the check cell `{cell.source.strip()}` printed {printed.strip()!r}; "
-            f"in {folder}/ it should print {EXPECTED[folder]!r}."
-        )
-    return result
+def pytest_collection_finish(session):
+    if session.config.option.collectonly:
+        return
+    wanted = {name for item in session.items for name in getattr(item, "fixturenames", ()) if name in BUILDS}
+    for name in sorted(wanted):
+        BUILDS[name].start()
+
+
+def pytest_sessionfinish(session):
+    for build in BUILDS.values():
+        build.stop()
+
+
+@pytest.fixture(scope="session")
+def book_build():
+    """The book, built with -W as `make book` builds it (tests/builds.py)."""
+    BUILDS["book_build"].wait()
+    return BUILDS["book_build"]
+
+
+@pytest.fixture(scope="session")
+def nosolutions_build():
+    """The book without solutions, lesson 9 in its short mode (tests/builds.py)."""
+    BUILDS["nosolutions_build"].wait()
+    return BUILDS["nosolutions_build"]

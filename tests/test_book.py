@@ -1,4 +1,8 @@
-"""The book builds with warnings as errors, and the built pages show what a reader needs."""
+"""The book builds with warnings as errors, and the built pages show what a reader needs.
+
+The build (tests/builds.py) is also the suite's one run of the answer key: solutions/ holds exactly the
+cells it executed, and every check in it passed.
+"""
 
 from __future__ import annotations
 
@@ -8,30 +12,31 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 from bs4 import BeautifulSoup
+from builds import BUILD_TIMEOUT_S
+from executed import check_lines, lesson_code
+
+from attention_course import syllabus
 
 ROOT = Path(__file__).resolve().parents[1]
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
-LESSONS = sorted(p.stem for p in (ROOT / "book").glob("[0-9][0-9]_*.md"))
+LESSONS = syllabus.lessons(ROOT)
+STEMS = [lesson.stem for lesson in LESSONS]
 
 
-def build(root: Path, output: Path | None = None) -> subprocess.CompletedProcess:
+def build(root: Path) -> subprocess.CompletedProcess:
     command = [str(JUPYTER_BOOK), "build", str(root), "--warningiserror", "--keep-going", "--all"]
-    if output is not None:
-        command += ["--path-output", str(output)]
-    # Other tests choose Agg, the book needs inline; and the book runs lesson 9's training in full.
     env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "ATTENTION_COURSE_FAST")}
-    return subprocess.run(command, check=False, cwd=root, env=env, capture_output=True, text=True, timeout=900)
+    return subprocess.run(command, check=False, cwd=root, env=env, capture_output=True, text=True,
+                          timeout=BUILD_TIMEOUT_S)
 
 
 @pytest.fixture(scope="module")
-def built_book() -> Path:
-    result = build(ROOT)
-    assert result.returncode == 0, f"the book build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-    assert "build succeeded" in result.stdout
-    return ROOT / "_build" / "html"
+def built_book(book_build) -> Path:
+    return book_build.output
 
 
 def page(html_root: Path, name: str) -> BeautifulSoup:
@@ -46,14 +51,14 @@ def test_every_toc_page_is_built(built_book):
     assert (built_book / "index.html").exists()
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("lesson", STEMS)
 def test_lesson_page_shows_no_raw_myst(built_book, lesson):
     text = page(built_book, lesson).find("main").get_text()
     for raw in ["{exercise}", "{solution-start}", ":::", "```{", ":label:", "{eq}", "{cite", "### BEGIN SOLUTION"]:
         assert raw not in text, f"{lesson}: raw {raw!r} shows on the page"
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("lesson", STEMS)
 def test_every_exercise_has_a_hidden_solution(built_book, lesson):
     soup = page(built_book, lesson)
     exercises = soup.select("div.exercise")
@@ -65,15 +70,28 @@ def test_every_exercise_has_a_hidden_solution(built_book, lesson):
         assert solution.select("div.cell"), "a solution holds no code cell"
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
-def test_checks_pass_in_the_book(built_book, lesson):
+@pytest.mark.parametrize("lesson", LESSONS, ids=STEMS)
+def test_every_check_passes_in_the_answer_key_once(book_build, lesson):
+    lines = check_lines(book_build.notebook(lesson.stem))
+    assert [check for check, _ in lines] == [exercise.check for exercise in lesson.exercises]
+    failed = [(check, printed) for check, printed in lines if not printed.startswith(f"✔ {check}:")]
+    assert failed == [], f"{lesson.stem}: checks that did not print one ✔ line: {failed}"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=STEMS)
+def test_the_answer_key_holds_exactly_the_cells_the_book_ran(book_build, lesson):
+    ran = lesson_code(book_build.notebook(lesson.stem))
+    key = lesson_code(nbformat.read(ROOT / "solutions" / f"{lesson.stem}.ipynb", as_version=4))
+    assert key == ran, f"solutions/{lesson.stem}.ipynb differs from the cells the book executed; run `make notebooks`"
+
+
+@pytest.mark.parametrize("lesson", STEMS)
+def test_the_pages_show_no_error_or_stub(built_book, lesson):
     outputs = [o.get_text() for o in page(built_book, lesson).select("div.cell_output")]
-    passed = [o for o in outputs if "✔" in o]
-    assert len(passed) >= 4, f"{lesson}: only {len(passed)} check outputs say ✔"
     assert not any("not attempted yet" in o or "Traceback" in o for o in outputs)
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("lesson", STEMS)
 def test_figures_have_captions_and_alt_text(built_book, lesson):
     soup = page(built_book, lesson)
     figures = soup.select("main figure")
@@ -86,7 +104,7 @@ def test_figures_have_captions_and_alt_text(built_book, lesson):
         assert (built_book / "book" / image["src"]).resolve().exists(), image["src"]
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("lesson", STEMS)
 def test_widgets_have_a_static_counterpart_and_no_inert_controls(built_book, lesson):
     soup = page(built_book, lesson)
     html = str(soup)
@@ -94,7 +112,7 @@ def test_widgets_have_a_static_counterpart_and_no_inert_controls(built_book, les
     assert soup.select("figure[id^=fig-widget-static] img"), "the widget's static counterpart is missing"
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("lesson", STEMS)
 def test_launch_buttons_open_the_learner_notebook(built_book, lesson):
     links = [a.get("href", "") for a in page(built_book, lesson).select("a")]
     notebook = f"lessons/{lesson}.ipynb"
@@ -113,13 +131,14 @@ def test_citations_and_equations_resolve(built_book):
     assert soup.select('a[href^="#equation-"]'), "no equation references"
 
 
+@pytest.mark.notebooks
 def test_an_execution_error_fails_the_build(tmp_path):
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy(ROOT / name, tmp_path / name)
     (tmp_path / "book").mkdir()
     shutil.copy(ROOT / "book" / "references.bib", tmp_path / "book" / "references.bib")
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n")
-    header = (ROOT / "book" / LESSONS[0]).with_suffix(".md").read_text().split("---")[1]
+    header = (ROOT / "book" / f"{STEMS[0]}.md").read_text().split("---")[1]
     (tmp_path / "book" / "intro.md").write_text(
         f"---{header}---\n\n# Broken\n\n```{{code-cell}} ipython3\nraise ValueError('boom')\n```\n"
     )
@@ -129,14 +148,12 @@ def test_an_execution_error_fails_the_build(tmp_path):
 
 
 def test_the_instructor_guide_lists_every_lesson_with_its_exercises_and_points(built_book):
-    from attention_course import syllabus
-
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     start_here = next(part for part in toc["parts"] if part["caption"] == "Start here")
     assert {"file": "book/instructor_guide"} in start_here["chapters"]
     soup = page(built_book, "instructor_guide")
     lessons = syllabus.lessons(ROOT)
-    assert [lesson.stem for lesson in lessons] == LESSONS
+    assert [lesson.stem for lesson in lessons] == sorted(p.stem for p in (ROOT / "book").glob("[0-9][0-9]_*.md"))
     summary = soup.select("main table")[0]
     for lesson in lessons:
         row = next(tr for tr in summary.select("tr") if tr.find("a", href=f"{lesson.stem}.html"))

@@ -18,6 +18,8 @@ import pytest
 from attention_course import grade as cli
 from attention_course import grading
 
+pytestmark = pytest.mark.notebooks  # real kernels run real notebooks
+
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = grading.answer_keys(ROOT / "solutions")
 LESSON = min(KEYS)  # lesson 1: numpy only, the quickest to run

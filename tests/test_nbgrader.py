@@ -23,6 +23,8 @@ except ImportError:  # pragma: no cover - a clear failure, not a skip
     pytest.fail("nbgrader is missing: it is a test dependency; run `make test`, which installs requirements-test.txt.",
                 pytrace=False)
 
+pytestmark = pytest.mark.notebooks  # real kernels run real notebooks
+
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = grading.answer_keys(ROOT / "solutions")
 KEY = KEYS[min(KEYS)]  # lesson 1, the quickest to run

@@ -1,4 +1,8 @@
-"""`make book-nosolutions`: the book with every solution removed, not hidden; no solution text in its build."""
+"""`make book-nosolutions`: the book with every solution removed, not hidden; no solution text in its build.
+
+The build (tests/builds.py) is also the suite's one run of the learners' notebooks: lessons/ holds exactly
+the cells it executed, and every check in it said "not attempted yet".
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ import re
 import shutil
 from pathlib import Path
 
+import nbformat
 import pytest
 from bs4 import BeautifulSoup
+from executed import check_lines, lesson_code
 
 from attention_course import nosolutions, syllabus
 from attention_course.notebooks import BEGIN, END
@@ -68,10 +74,8 @@ def test_the_leak_search_finds_a_planted_solution(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    output = tmp_path_factory.mktemp("nosolutions") / "html"
-    assert nosolutions.build(ROOT, output) == 0
-    return output
+def built(nosolutions_build) -> Path:
+    return nosolutions_build.output
 
 
 def test_no_solution_text_appears_anywhere_in_the_build(built):
@@ -89,8 +93,22 @@ def test_each_lesson_keeps_its_exercises_with_stubs_and_no_solutions(built, less
     assert text.count("raise NotImplementedError()") >= len(lesson.exercises)
     outputs = " ".join(o.get_text() for o in soup.select("div.cell_output"))
     assert outputs.count("not attempted yet") == len(lesson.exercises)
-    passed = [exercise.check for exercise in lesson.exercises if f"✔ {exercise.check}:" in outputs]
-    assert passed == [], f"checks that passed without a solution: {passed}"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.stem for lesson in LESSONS])
+def test_every_stub_is_not_attempted_yet_and_nothing_else(nosolutions_build, lesson):
+    lines = check_lines(nosolutions_build.notebook(lesson.stem))
+    assert [check for check, _ in lines] == [exercise.check for exercise in lesson.exercises]
+    wrong = [(check, text) for check, text in lines
+             if not (text.startswith(f"○ {check}: not attempted yet") and text.count("\n") == 0)]
+    assert wrong == [], f"{lesson.stem}: check cells that did not say 'not attempted yet', alone: {wrong}"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.stem for lesson in LESSONS])
+def test_the_learner_notebook_holds_exactly_the_cells_the_build_ran(nosolutions_build, lesson):
+    ran = lesson_code(nosolutions_build.notebook(lesson.stem))
+    learner = lesson_code(nbformat.read(ROOT / "lessons" / f"{lesson.stem}.ipynb", as_version=4))
+    assert learner == ran, f"lessons/{lesson.stem}.ipynb differs from the cells that ran; run `make notebooks`"
 
 
 def test_the_rest_of_the_book_is_there(built):

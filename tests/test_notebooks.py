@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import jupytext
 import nbformat
 import pytest
 
@@ -622,3 +626,46 @@ def test_a_check_called_twice_is_refused(tmp_path, capsys):
     root = make_course(tmp_path, GRADED.replace("checks.halve(halve)", "checks.double(double)"))
     assert run(root) == 1
     assert "checks.double is called a second time" in capsys.readouterr().err
+
+
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """(names a cell binds, names it reads) of a code cell; IPython's %magic and !shell lines are skipped."""
+    code = "\n".join(line for line in source.split("\n") if not line.lstrip().startswith(("%", "!")))
+    bound, read = set(), set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name):
+            (bound if isinstance(node.ctx, (ast.Store, ast.Del)) else read).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return bound, read
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "book").glob(notebooks.LESSON_GLOB)), ids=lambda p: p.stem)
+def test_no_later_cell_reads_a_name_that_only_a_book_only_cell_set(path):
+    # The tests run the book and the book without solutions, and take them as runs of solutions/ and
+    # lessons/, which lack the book-only cells (the widgets' static figures). That holds while no cell
+    # after a book-only cell reads a name that the book-only cell set and no notebook cell set again.
+    from_book_only = {}  # name -> the book-only cell's first line
+    for cell in jupytext.reads(path.read_text(encoding="utf-8"), fmt="md:myst").cells:
+        if cell.cell_type != "code":
+            continue
+        bound, read = _names(cell.source)
+        if notebooks.BOOK_ONLY in cell.metadata.get("tags", []):
+            from_book_only.update(dict.fromkeys(bound, cell.source.split("\n")[0]))
+            continue
+        leaked = {name: from_book_only[name] for name in read - bound if name in from_book_only}
+        assert not leaked, f"{path.name}: a cell reads {sorted(leaked)}, set only in the book-only cell {leaked}"
+        for name in bound:
+            from_book_only.pop(name, None)
+
+
+def test_the_setup_cell_imports_the_package_or_says_how_to_get_it(tmp_path):
+    ok = subprocess.run([sys.executable, "-c", notebooks.SETUP], cwd=tmp_path, capture_output=True, text=True,
+                        check=False)
+    assert ok.returncode == 0, ok.stderr
+    # Without the package (a Python that cannot see it), the cell stops with its message, not a traceback.
+    missing = subprocess.run([sys.executable, "-I", "-S", "-c", notebooks.SETUP], cwd=tmp_path, capture_output=True,
+                             text=True, check=False)
+    assert missing.returncode != 0 and "make lab" in missing.stderr and "Traceback" not in missing.stderr

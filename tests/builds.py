@@ -1,0 +1,110 @@
+"""The test suite's two executions of the lessons, each a book build that runs in the background.
+
+Every lesson's code runs twice in `make test`, and no more:
+- the book (book/*.md, with the solutions: every cell that solutions/ holds), built as `make book` builds
+  it, into _build/ (so a developer's earlier `make book` leaves an execution cache that makes it quick);
+- the book without solutions (the stubs: every cell that lessons/ holds), built by
+  attention_course.nosolutions in lesson 9's short mode, into _build/test-nosolutions/.
+tests/test_book.py and tests/test_nosolutions.py read the pages and the executed notebooks of these
+builds; they also prove that the notebooks in solutions/ and lessons/ hold exactly the cells that ran.
+
+conftest.py starts a build as soon as collection finds a test that needs it, so that both builds run
+beside the rest of the suite; a test that reads one waits for it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jupytext
+import nbformat
+from jupyter_cache import get_cache
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+# The longest a build may take. Measured (2 cores, 2026-12-07): the book from an empty cache in about
+# 3 min quiet and 6 min beside two busy processes; the book without solutions (short mode) in about
+# 2 min quiet and 4 min beside them. Twice the worst case, so a busier machine still finishes.
+BUILD_TIMEOUT_S = 1200
+
+
+@dataclass
+class Build:
+    """A `jupyter-book build` (or a command that runs one) in the background, with its output kept."""
+
+    name: str
+    command: list[str]
+    output: Path  # the folder of the built HTML
+    source: Path  # the book's folder that was built: <source>/book/NN_*.md
+    cache: Path  # the build's execution cache (jupyter-cache), which holds every executed notebook
+    log: Path = field(init=False)
+    _process: subprocess.Popen | None = field(default=None, init=False)
+    _started: float = field(default=0.0, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    def __post_init__(self):
+        self.log = ROOT / "_build" / f"test-{self.name}.log"
+
+    def start(self) -> None:
+        with self._lock:
+            if self._process is not None:
+                return
+            env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "ATTENTION_COURSE_FAST")}
+            self.log.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.log, "w", encoding="utf-8") as log:  # the child keeps its own copy of the handle
+                self._process = subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=log,
+                                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self._started = time.monotonic()
+
+    def wait(self) -> str:
+        """The build's output, once it has finished; a failed or overlong build fails the caller."""
+        self.start()
+        try:
+            self._process.wait(timeout=max(1.0, BUILD_TIMEOUT_S - (time.monotonic() - self._started)))
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise AssertionError(f"the {self.name} build took longer than {BUILD_TIMEOUT_S} s; see {self.log}") from None
+        text = self.log.read_text(encoding="utf-8", errors="replace")
+        assert self._process.returncode == 0, f"the {self.name} build failed (see {self.log}):\n{text[-6000:]}"
+        return text
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+
+    def notebook(self, stem: str) -> nbformat.NotebookNode:
+        """The executed notebook of book/<stem>.md, as this build ran it, outputs and all.
+
+        From the execution cache, the one record of a run: a build that found a page in its cache writes
+        that page's notebook to jupyter_execute/ without outputs.
+        """
+        notebook = jupytext.read(self.source / "book" / f"{stem}.md")
+        try:
+            _, executed = get_cache(self.cache).merge_match_into_notebook(notebook)
+        except KeyError:
+            raise AssertionError(f"the {self.name} build's cache holds no run of {stem}'s current code") from None
+        return executed
+
+
+NOSOLUTIONS_WORK = ROOT / "_build" / "test-nosolutions"
+
+BOOK = Build(
+    "book",
+    [str(BIN / "jupyter-book"), "build", str(ROOT), "--warningiserror", "--keep-going", "--all"],
+    output=ROOT / "_build" / "html", source=ROOT, cache=ROOT / "_build" / ".jupyter_cache")
+
+NOSOLUTIONS = Build(
+    "nosolutions",
+    [str(BIN / "python"), "-m", "attention_course.nosolutions", "--root", str(ROOT), "--fast",
+     "--work", str(NOSOLUTIONS_WORK), "--output", str(NOSOLUTIONS_WORK / "html")],
+    output=NOSOLUTIONS_WORK / "html", source=NOSOLUTIONS_WORK / "source",
+    cache=NOSOLUTIONS_WORK / "_build" / ".jupyter_cache")
+
+BUILDS = {"book_build": BOOK, "nosolutions_build": NOSOLUTIONS}  # fixture name -> its build
