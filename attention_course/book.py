@@ -15,6 +15,9 @@
   is a JavaScript error on every page.
 - The references page marks each entry as a list item: docutils' `role="doc-biblioentry"` is deprecated
   in ARIA and leaves its `role="list"` without items, which screen readers and axe-core object to.
+- The execution cache (jupyter-cache, keyed by the cells' code) is emptied when the package changes: a page
+  whose cells are unchanged but whose package code is not would otherwise be served from the cache, and
+  the book, and the tests that read its runs, would show what the old package did.
 - `JUPYTERHUB_URL` in the environment adds a JupyterHub launch button, so each school can
   point the book at its own hub without editing _config.yml.
 - An exercise may say how many points it is worth, `:points: N` (attention_course.notebooks puts them in
@@ -27,8 +30,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import ClassVar
 
@@ -54,6 +59,28 @@ def _kernel_environment(app, config) -> None:
         os.environ["ATTENTION_COURSE_FAST"] = "1"  # dates.FAST_ENV: lesson 9's short training run
     else:
         os.environ.pop("ATTENTION_COURSE_FAST", None)  # the book trains lesson 9's model in full
+
+
+PACKAGE = Path(__file__).resolve().parent
+PACKAGE_STAMP = "attention_course.sha256"  # in the execution cache's folder: the package it ran with
+
+
+def package_fingerprint() -> str:
+    """A hash of every file of the package the lessons import (code and the shipped checkpoint)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in PACKAGE.rglob("*") if p.is_file() and p.suffix in (".py", ".pt")):
+        digest.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _cache_follows_the_package(app, config) -> None:
+    cache = Path(app.outdir).parent / ".jupyter_cache"  # where myst-nb keeps it (execution_cache_path unset)
+    stamp = cache / PACKAGE_STAMP
+    fingerprint = package_fingerprint()
+    if cache.exists() and (not stamp.exists() or stamp.read_text(encoding="utf-8") != fingerprint):
+        shutil.rmtree(cache)  # every page runs again, with the package as it is now
+    cache.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(fingerprint, encoding="utf-8")
 
 
 def _use_hub_from_environment(app, config) -> None:
@@ -192,6 +219,7 @@ def setup(app):
         app.add_directive(name, directive)
     app.connect("config-inited", _use_hub_from_environment)
     app.connect("config-inited", _kernel_environment)
+    app.connect("config-inited", _cache_follows_the_package)
     app.connect("doctree-read", _tidy_doctree)
     app.connect("html-page-context", _launch_learner_notebook, priority=900)  # after the theme adds its buttons
     app.connect("html-page-context", _one_copy_of_each_script, priority=900)  # after every extension's scripts

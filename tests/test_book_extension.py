@@ -71,3 +71,17 @@ def test_citations_become_list_items():
     untouched = {"body": "<p>no citations</p>"}
     book._citations_as_list_items(None, "book/intro", "page.html", untouched, None)
     assert untouched["body"] == "<p>no citations</p>"
+
+
+def test_the_execution_cache_is_emptied_when_the_package_changes(tmp_path):
+    app = SimpleNamespace(outdir=str(tmp_path / "html"))
+    cache = tmp_path / ".jupyter_cache"
+    cache.mkdir()
+    (cache / "global.db").write_text("runs of the old package")
+    (cache / book.PACKAGE_STAMP).write_text("the old package's fingerprint")
+    book._cache_follows_the_package(app, None)
+    assert not (cache / "global.db").exists()
+    assert (cache / book.PACKAGE_STAMP).read_text() == book.package_fingerprint()
+    (cache / "global.db").write_text("runs of this package")
+    book._cache_follows_the_package(app, None)
+    assert (cache / "global.db").exists(), "an unchanged package must keep its cache"
