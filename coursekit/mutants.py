@@ -3,6 +3,7 @@ whether the quick tests (no notebook executed) catch each one.
 
     python -m coursekit.mutants                 # every mutant, against this tree's quick tests
     python -m coursekit.mutants --only scale    # the mutants whose name contains "scale"
+    python -m coursekit.mutants -- tests/test_attention.py -k softmax   # other tests: pytest's arguments after --
     make mutants                                # the same, through the Makefile
 
 Each mutant replaces one exact piece of source text by another. The run copies the tracked files of the
@@ -164,7 +165,27 @@ def apply(tree: Path, mutant: Mutant) -> str:
     return text
 
 
+def related_first(tree: Path, mutant: Mutant, pytest_args: list[str]) -> list[str]:
+    """The pytest arguments with each folder spelled out as its test files, the mutated module's own first
+    (tests/test_<module>*.py, or test_checks_lessonNN.py for checks/lessonNN.py): with -x, a caught mutant
+    then stops early. Which tests run, and so the verdict, is the same."""
+    stem = Path(mutant.path).stem
+    words = {"core": "checks", "__init__": "checks"}.get(stem, stem)
+    files, others = [], []
+    for arg in pytest_args:
+        folder = tree / arg
+        if not arg.startswith("-") and folder.is_dir():
+            found = sorted(str(p.relative_to(tree)) for p in folder.glob("test_*.py"))
+            files += [f for f in found if words in Path(f).stem]
+            others += [f for f in found if words not in Path(f).stem]
+        else:
+            others.append(arg)
+    ignored = {arg.split("=", 1)[1] for arg in pytest_args if arg.startswith("--ignore=")}
+    return [arg for arg in files + others if arg not in ignored]
+
+
 def run_one(tree: Path, mutant: Mutant, pytest_args: list[str], cap: float) -> dict:
+    pytest_args = related_first(tree, mutant, pytest_args)
     original = apply(tree, mutant)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS",)}
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # each mutant is imported fresh, never from a stale .pyc
