@@ -127,6 +127,33 @@ MUTANTS = [
            "return causal_mask(tgt.shape[1]).to(tgt.device) & padding_mask(tgt, self.pad_id)",
            "return padding_mask(tgt, self.pad_id)",
            "the decoder's self-attention without its causal mask"),
+    # ---- subtler ones: caught only by some shapes, sizes or settings, the points a slimmer grid must keep
+    Mutant("merge-heads-no-transpose", "attention_course/multihead.py",
+           "x.transpose(1, 2).reshape(B, T, h * d_k)", "x.reshape(B, T, h * d_k)",
+           "heads merged by a reshape without the transpose (right only for one head or one token)"),
+    Mutant("padding-id-ignored", "attention_course/masking.py",
+           "(tokens != pad_id)[:, None, None, :]", "(tokens != 0)[:, None, None, :]",
+           "a padding mask that assumes the pad id is 0"),
+    Mutant("empty-rows-wrong-axis", "attention_course/attention.py",
+           "~mask.any(dim=-1, keepdim=True)", "~mask.any(dim=-2, keepdim=True)",
+           "empty rows looked for along the query axis"),
+    Mutant("temperature-multiplies", "attention_course/lookup.py",
+           "softmax(dot_scores(query, keys) / temperature)", "softmax(dot_scores(query, keys) * temperature)",
+           "the temperature multiplies the scores (right only at temperature 1)"),
+    Mutant("softmax-numpy-last-axis", "attention_course/attention.py",
+           "shifted = x - x.max(axis=dim, keepdims=True)", "shifted = x - x.max(axis=-1, keepdims=True)",
+           "the maximum always taken over the last axis, whatever `dim` says"),
+    Mutant("positions-from-one", "attention_course/positional.py",
+           "encode_positions(torch.arange(num_positions), d_model, base, dtype)",
+           "encode_positions(torch.arange(1, num_positions + 1), d_model, base, dtype)",
+           "positions counted from 1"),
+    Mutant("two-digit-year-pivot", "attention_course/dates.py",
+           "return 1900 + yy if yy >= 69 else 2000 + yy", "return 1900 + yy if yy >= 70 else 2000 + yy",
+           "the two-digit-year rule off by one at its pivot"),
+    Mutant("decoder-norm-eps-not-copied", "attention_course/transformer.py",
+           "for mine, theirs in ((ours.norm1, layer.norm1), (ours.norm2, layer.norm2), (ours.norm3, layer.norm3)):",
+           "for mine, theirs in ((ours.norm1, layer.norm1), (ours.norm2, layer.norm2)):",
+           "from_torch leaves the decoder's third LayerNorm uncopied"),
     # ---- the checks' own machinery
     Mutant("checks-loose-tolerance", "attention_course/checks/core.py",
            "np.allclose(a, b, rtol=1e-5, atol=1e-7)", "np.allclose(a, b, rtol=1e-1, atol=1e-1)",
@@ -207,13 +234,14 @@ def run_one(tree: Path, mutant: Mutant, pytest_args: list[str], cap: float) -> d
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="the course tree to mutate (default: this one)")
-    parser.add_argument("--only", default="", help="run the mutants whose name contains this text")
+    parser.add_argument("--only", action="append", default=[],
+                        help="run the mutants whose name contains this text (may be given again)")
     parser.add_argument("--cap", type=float, default=600, help="seconds each mutant's test run may take")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("pytest_args", nargs="*", default=None,
                         help="which tests, as pytest arguments (default: tests -m 'not notebooks')")
     args = parser.parse_args(argv)
-    mutants = [m for m in MUTANTS if args.only in m.name]
+    mutants = [m for m in MUTANTS if not args.only or any(text in m.name for text in args.only)]
     pytest_args = args.pytest_args or ["tests", *QUICK]
     results = []
     with tempfile.TemporaryDirectory(prefix="mutants-") as folder:
