@@ -60,6 +60,7 @@ def test_features_of_the_sentence():
 
 
 def test_features_accept_tokens_or_text_and_unknown_words_are_zero():
+    # exact here and below: features are rows looked up in the feature table, copied without arithmetic
     assert torch.equal(sa.features(sa.SENTENCE), sa.features(sa.tokenize(sa.SENTENCE)))
     assert torch.equal(sa.features(["zebra"]), torch.zeros(1, len(sa.FEATURES)))
     assert sa.features("").shape == (0, len(sa.FEATURES))
