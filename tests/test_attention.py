@@ -8,39 +8,37 @@ import torch
 
 from attention_course.attention import softmax
 
+# (shape, dim): 1-d with a negative and a positive dim, softmax over the last, the first and a middle axis, 4-d,
+# and a single entry
 SHAPES_AND_DIMS = [
     ((5,), -1),
     ((5,), 0),
     ((3, 7), -1),
     ((3, 7), 0),
-    ((3, 7), 1),
-    ((2, 3, 4), -1),
     ((2, 3, 4), 1),
-    ((2, 3, 4), 0),
-    ((2, 4, 6, 8), -1),
     ((2, 4, 6, 8), -2),
     ((1, 1), -1),
 ]
+IDS = [f"{'x'.join(map(str, shape))}-dim{dim}" for shape, dim in SHAPES_AND_DIMS]
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize(("shape", "dim"), SHAPES_AND_DIMS)
-def test_tensor_matches_torch_softmax(shape, dim, seed):
-    x = torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64) * 5
+@pytest.mark.parametrize(("shape", "dim"), SHAPES_AND_DIMS, ids=IDS)
+def test_tensor_matches_torch_softmax(shape, dim):
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 5
     got = softmax(x, dim=dim)
     assert isinstance(got, torch.Tensor)
     assert got.shape == x.shape
     assert torch.allclose(got, torch.softmax(x, dim=dim), rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize(("shape", "dim"), SHAPES_AND_DIMS)
-def test_numpy_matches_torch_softmax_of_same_data(shape, dim, seed):
-    x = np.random.default_rng(seed).normal(size=shape) * 5
+@pytest.mark.parametrize(("shape", "dim"), SHAPES_AND_DIMS, ids=IDS)
+def test_numpy_matches_torch_softmax_of_same_data(shape, dim):
+    x = np.random.default_rng(0).normal(size=shape) * 5
     got = softmax(x, dim=dim)
     assert isinstance(got, np.ndarray)
     assert got.shape == x.shape
     expected = torch.softmax(torch.from_numpy(x), dim=dim).numpy()
+    # float64, numpy's exp and sum against torch's kernel: a few ulps; rtol 1e-10 is ~10^6 ulps yet catches any slip
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
 
 
@@ -48,11 +46,10 @@ def test_numpy_accepts_lists():
     np.testing.assert_allclose(softmax([1.0, 2.0, 3.0]), torch.softmax(torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64), 0).numpy())
 
 
-@pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("kind", ["numpy", "torch"])
-@pytest.mark.parametrize("shape", [(6,), (4, 9), (2, 3, 5)])
-def test_rows_sum_to_one_and_are_positive(kind, shape, seed):
-    rng = np.random.default_rng(seed)
+@pytest.mark.parametrize("shape", [(6,), (2, 3, 5)])
+def test_rows_sum_to_one_and_are_positive(kind, shape):
+    rng = np.random.default_rng(0)
     data = rng.normal(size=shape) * 20
     x = torch.from_numpy(data) if kind == "torch" else data
     weights = np.asarray(softmax(x))
@@ -86,6 +83,7 @@ def test_minus_infinity_gets_weight_exactly_zero(kind):
     data = np.array([[-np.inf, 0.0, 0.0], [1.0, -np.inf, 2.0], [-np.inf, -np.inf, 5.0]])
     x = torch.tensor(data) if kind == "torch" else data
     got = np.asarray(softmax(x))
+    # exact by construction: exp(-inf) is 0, and a row with one finite entry is exp(0) / exp(0) = 1
     assert got[0, 0] == 0.0 and got[1, 1] == 0.0
     assert got[2, 0] == 0.0 and got[2, 1] == 0.0 and got[2, 2] == 1.0
     np.testing.assert_allclose(got[0], [0.0, 0.5, 0.5])
@@ -118,7 +116,7 @@ def test_input_is_not_modified():
     before_t, before_n = x_t.clone(), x_n.copy()
     softmax(x_t)
     softmax(x_n)
-    assert torch.equal(x_t, before_t)
+    assert torch.equal(x_t, before_t)  # exact: an untouched input keeps every bit
     np.testing.assert_array_equal(x_n, before_n)
 
 

@@ -10,17 +10,19 @@ import torch.nn.functional as F
 
 from attention_course.attention import scaled_dot_product_attention
 
-# (q shape, k shape, v shape): no batch, batch, batch and heads, T_q != T_k, d_v != d_k, broadcast leading dims
+# (q shape, k shape, v shape), each a path the others do not take
 SHAPES = [
-    ((3, 8), (7, 8), (7, 2)),
-    ((1, 4), (1, 4), (1, 4)),
-    ((6, 16), (6, 16), (6, 16)),
-    ((2, 5, 8), (2, 7, 8), (2, 7, 3)),
-    ((2, 4, 5, 16), (2, 4, 7, 16), (2, 4, 7, 3)),
-    ((3, 2, 1, 32), (3, 2, 9, 32), (3, 2, 9, 64)),
-    ((2, 4, 5, 8), (1, 4, 7, 8), (1, 4, 7, 3)),
-    ((2, 1, 6, 8), (2, 3, 6, 8), (2, 3, 6, 5)),
+    ((3, 8), (7, 8), (7, 2)),  # no batch, T_q != T_k, d_v != d_k
+    ((1, 4), (1, 4), (1, 4)),  # T = 1
+    ((2, 5, 8), (2, 7, 8), (2, 7, 3)),  # a batch
+    ((2, 4, 5, 16), (2, 4, 7, 16), (2, 4, 7, 3)),  # batch and heads
+    ((3, 2, 1, 32), (3, 2, 9, 32), (3, 2, 9, 64)),  # one query, d_v > d_k
+    ((2, 4, 5, 8), (1, 4, 7, 8), (1, 4, 7, 3)),  # keys and values broadcast over the batch
+    ((2, 1, 6, 8), (2, 3, 6, 8), (2, 3, 6, 5)),  # queries broadcast over the heads
 ]
+SHAPE_IDS = ["no-batch", "T-1", "batch", "heads", "one-query", "broadcast-kv", "broadcast-q"]
+# Against torch's kernel, which sums in its own order: float32 results of size ~1 differ by a few ulps (1e-7),
+# float64 ones by a few 1e-16; each tolerance is ~10-1000 times that, and far below any real mistake.
 TOLERANCE = {torch.float32: {"rtol": 1e-5, "atol": 1e-6}, torch.float64: {"rtol": 1e-10, "atol": 1e-12}}
 
 
@@ -46,11 +48,13 @@ def random_mask(shape, seed: int, keep_every_row: bool = True):
 # ---------------------------------------------------------------- without a mask
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-@pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize("shapes", SHAPES)
-def test_output_equals_torch(shapes, seed, dtype):
-    q, k, v = tensors(shapes, seed, dtype)
+CASES = [(shapes, torch.float64) for shapes in SHAPES] + [(SHAPES[3], torch.float32), (SHAPES[5], torch.float32)]
+
+
+@pytest.mark.parametrize(("shapes", "dtype"), CASES,
+                         ids=[*SHAPE_IDS, "heads-float32", "broadcast-kv-float32"])
+def test_output_equals_torch(shapes, dtype):
+    q, k, v = tensors(shapes, 0, dtype)
     output, weights = scaled_dot_product_attention(q, k, v)
     expected = F.scaled_dot_product_attention(q, k, v)
     assert output.shape == expected.shape
@@ -58,10 +62,9 @@ def test_output_equals_torch(shapes, seed, dtype):
     assert torch.allclose(output, expected, **TOLERANCE[dtype])
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-@pytest.mark.parametrize("shapes", SHAPES)
-def test_weights_are_the_softmax_of_the_scaled_scores(shapes, seed):
-    q, k, v = tensors(shapes, seed)
+@pytest.mark.parametrize("shapes", SHAPES, ids=SHAPE_IDS)
+def test_weights_are_the_softmax_of_the_scaled_scores(shapes):
+    q, k, v = tensors(shapes, 0)
     _, weights = scaled_dot_product_attention(q, k, v)
     t_q, t_k = shapes[0][-2], shapes[1][-2]
     assert weights.shape[-2:] == (t_q, t_k)
@@ -70,7 +73,7 @@ def test_weights_are_the_softmax_of_the_scaled_scores(shapes, seed):
     assert (weights >= 0).all()
 
 
-@pytest.mark.parametrize("shapes", SHAPES)
+@pytest.mark.parametrize("shapes", SHAPES, ids=SHAPE_IDS)
 def test_output_has_one_row_of_width_d_v_per_query(shapes):
     q, k, v = tensors(shapes, 0)
     output, weights = scaled_dot_product_attention(q, k, v)
@@ -97,29 +100,27 @@ def test_inputs_are_not_modified():
     mask = random_mask((2, 3, 5), 5)
     before = [t.clone() for t in (q, k, v, mask)]
     scaled_dot_product_attention(q, k, v, mask)
-    assert all(torch.equal(a, b) for a, b in zip((q, k, v, mask), before))
+    assert all(torch.equal(a, b) for a, b in zip((q, k, v, mask), before))  # exact: untouched inputs keep every bit
 
 
 # ---------------------------------------------------------------- with a mask
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_random_full_mask_equals_torch(seed, dtype):
-    q, k, v = tensors([(2, 4, 5, 8), (2, 4, 7, 8), (2, 4, 7, 3)], seed, dtype)
-    mask = random_mask((2, 4, 5, 7), seed)
+def test_random_full_mask_equals_torch(dtype):
+    q, k, v = tensors([(2, 4, 5, 8), (2, 4, 7, 8), (2, 4, 7, 3)], 0, dtype)
+    mask = random_mask((2, 4, 5, 7), 0)
     output, weights = scaled_dot_product_attention(q, k, v, mask)
     assert torch.allclose(output, F.scaled_dot_product_attention(q, k, v, attn_mask=mask), **TOLERANCE[dtype])
     assert torch.allclose(weights, reference_weights(q, k, mask).to(dtype), **TOLERANCE[dtype])
-    assert (weights[~mask] == 0).all()
+    assert (weights[~mask] == 0).all()  # exact: exp(-inf) is 0
     assert torch.allclose(weights.sum(dim=-1), torch.ones((), dtype=dtype), **TOLERANCE[dtype])
 
 
 @pytest.mark.parametrize("mask_shape", [(7,), (1, 7), (2, 1, 1, 7), (5, 7), (2, 1, 5, 7), (1, 4, 5, 7), (4, 1, 7)])
-@pytest.mark.parametrize("seed", [0, 1])
-def test_broadcast_masks_equal_torch(mask_shape, seed):
-    q, k, v = tensors([(2, 4, 5, 8), (2, 4, 7, 8), (2, 4, 7, 3)], seed)
-    mask = random_mask(mask_shape, seed + 10)
+def test_broadcast_masks_equal_torch(mask_shape):
+    q, k, v = tensors([(2, 4, 5, 8), (2, 4, 7, 8), (2, 4, 7, 3)], 0)
+    mask = random_mask(mask_shape, 10)
     output, weights = scaled_dot_product_attention(q, k, v, mask)
     assert output.shape == (2, 4, 5, 3)
     assert weights.shape == (2, 4, 5, 7)
@@ -130,8 +131,7 @@ def test_broadcast_masks_equal_torch(mask_shape, seed):
     assert (weights[~mask.expand(2, 4, 5, 7)] == 0).all()
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-@pytest.mark.parametrize("T", [1, 4, 9])
+@pytest.mark.parametrize(("T", "dtype"), [(1, torch.float64), (9, torch.float64), (4, torch.float32)])
 def test_causal_mask_equals_torch_is_causal(T, dtype):
     q, k, v = tensors([(2, 3, T, 8), (2, 3, T, 8), (2, 3, T, 4)], T, dtype)
     causal = torch.ones(T, T, dtype=torch.bool).tril()
@@ -153,6 +153,7 @@ def test_all_true_mask_changes_nothing():
     q, k, v = tensors([(2, 5, 8), (2, 6, 8), (2, 6, 3)], 7)
     unmasked = scaled_dot_product_attention(q, k, v)
     masked = scaled_dot_product_attention(q, k, v, torch.ones(5, 6, dtype=torch.bool))
+    # exact: a mask that hides nothing fills nothing, so both calls do the same arithmetic on the same numbers
     assert all(torch.equal(a, b) for a, b in zip(unmasked, masked))
 
 
@@ -165,6 +166,7 @@ def test_fully_masked_row_gives_zero_weights_and_output_like_torch(dtype):
     output, weights = scaled_dot_product_attention(q, k, v, mask)
     expected = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
     assert not torch.isnan(output).any() and not torch.isnan(weights).any()
+    # exact: an empty row's weights are filled with 0, and 0 times any value is 0
     assert (weights[0, 2] == 0).all() and (output[0, 2] == 0).all()
     assert (weights[1] == 0).all() and (output[1] == 0).all()
     assert torch.allclose(output, expected, **TOLERANCE[dtype])
@@ -176,9 +178,10 @@ def test_fully_masked_row_gives_zero_weights_and_output_like_torch(dtype):
 
 
 @pytest.mark.parametrize("masked", [False, True])
-@pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize("shapes", [SHAPES[0], SHAPES[3], SHAPES[4], SHAPES[6]])
-def test_gradients_match_torch(shapes, seed, masked):
+@pytest.mark.parametrize("shapes", [SHAPES[0], SHAPES[2], SHAPES[3], SHAPES[5]],
+                         ids=["no-batch", "batch", "heads", "broadcast-kv"])
+def test_gradients_match_torch(shapes, masked):
+    seed = 0
     ours_in = tensors(shapes, seed, requires_grad=True)
     theirs_in = [t.detach().clone().requires_grad_(True) for t in ours_in]
     mask = random_mask(shapes[0][:-1] + (shapes[1][-2],), seed) if masked else None
@@ -200,7 +203,7 @@ def test_gradients_are_finite_with_a_fully_masked_row():
     output, _ = scaled_dot_product_attention(q, k, v, mask)
     output.sum().backward()
     assert all(torch.isfinite(t.grad).all() for t in (q, k, v))
-    assert (q.grad[1] == 0).all()  # a query that sees nothing learns nothing
+    assert (q.grad[1] == 0).all()  # a query that sees nothing learns nothing; exact, through the fill with 0
 
 
 # ---------------------------------------------------------------- clear errors

@@ -89,6 +89,21 @@ def soft_lookup_mutating(query, keys, values, temperature):
     return values.sum(axis=0), weights
 
 
+def softmax_float32(x):
+    return torch.softmax(torch.tensor(x, dtype=torch.float32), dim=-1)  # float32: right to ~1e-7, not 1e-16
+
+
+def cosine_float32(query, keys):
+    q, K = torch.tensor(query, dtype=torch.float32), torch.tensor(keys, dtype=torch.float32)
+    return (K @ q) / (K.norm(dim=-1) * q.norm())
+
+
+def soft_lookup_float32(query, keys, values, temperature):
+    q, K, V = (torch.tensor(a, dtype=torch.float32) for a in (query, keys, values))
+    weights = torch.softmax(K @ q / temperature, dim=-1)
+    return weights @ V, weights
+
+
 def half_weight_numpy_float():
     return np.float32(0.35)
 
@@ -101,10 +116,13 @@ def half_weight_int_like():
     ("hard_lookup", hard_lookup_as_list),
     ("hard_lookup", hard_lookup_loop),
     ("cosine_similarity", cosine_with_torch),
+    ("cosine_similarity", cosine_float32),
     ("softmax", softmax_with_torch),
     ("softmax", softmax_in_place),
+    ("softmax", softmax_float32),
     ("soft_lookup", soft_lookup_as_list),
     ("soft_lookup", soft_lookup_mutating),
+    ("soft_lookup", soft_lookup_float32),
     ("half_weight_temperature", half_weight_numpy_float),
     ("half_weight_temperature", half_weight_int_like),
 ])

@@ -114,6 +114,11 @@ def cross_attention_by_hand(X_dec, X_enc, W_Q, W_K, W_V):
     return _softmax_attention(X_dec @ W_Q, X_enc @ W_K, X_enc @ W_V)
 
 
+def in_float32(answer):
+    """The same answer computed in float32, as code that builds its tensors with torch.tensor(...) does."""
+    return lambda *matrices: answer(*(m.float() for m in matrices))
+
+
 ALTERNATIVES = [
     ("self_attention", self_attention_by_hand),
     ("self_attention", self_attention_in_numpy),
@@ -125,8 +130,12 @@ ALTERNATIVES = [
     ("design_projections", design_by_person),
     ("smallest_strength", lambda: 5.5),
     ("smallest_strength", lambda: np.float32(5.4)),
-    ("smallest_strength", lambda: sa.strength_threshold(0.9) + 1e-6),
+    ("smallest_strength", lambda: sa.strength_threshold(0.9)),  # the exact answer, whose float32 share rounds below 0.9
+    ("smallest_strength", lambda: math.sqrt(6) * math.log(9)),
+    ("smallest_strength", lambda: np.float32(math.sqrt(6) * math.log(9))),
+    ("self_attention", in_float32(self_attention)),
     ("cross_attention", cross_attention_by_hand),
+    ("cross_attention", in_float32(cross_attention_by_hand)),
 ]
 
 
@@ -202,6 +211,7 @@ WRONG = [
     # widget exercise
     ("smallest_strength", lambda: 5.0, ["raise the strength", "0.885"]),
     ("smallest_strength", lambda: 5.3, ["0.897", "raise"]),
+    ("smallest_strength", lambda: 5.38, ["gives 0.8999 of", "raise"]),  # √6·ln 9 = 5.3821 rounded down
     ("smallest_strength", lambda: 6.0, ["lower it", "0.921"]),
     ("smallest_strength", lambda: 10, ["lower it"]),
     ("smallest_strength", lambda: 0, ["raise", "0.500"]),

@@ -89,6 +89,10 @@ def masked_attention_with_torch(q, k, v, mask):
     return output, masked_attention(q, k, v, mask)[1]
 
 
+def masked_attention_float32(q, k, v, mask):
+    return masked_attention(q.float(), k.float(), v.float(), mask)  # float32: right to ~1e-7, not 1e-16
+
+
 def key_padding_by_reshape(mask):
     return mask.reshape(mask.shape[0], mask.shape[-1]).logical_not()
 
@@ -106,6 +110,7 @@ ALTERNATIVES = [
     ("masked_attention", masked_attention_with_where),
     ("masked_attention", masked_attention_renormalised),
     ("masked_attention", masked_attention_with_torch),
+    ("masked_attention", masked_attention_float32),
     ("to_key_padding_mask", key_padding_by_reshape),
     ("to_key_padding_mask", key_padding_by_squeeze),
     ("decoder_mask", lambda: decoder_mask().tolist()),

@@ -12,7 +12,6 @@ import torch.nn.functional as F
 from attention_course import lookup
 
 SHAPES = [(1, 1, 1), (3, 2, 1), (8, 4, 2), (16, 5, 3), (50, 8, 7)]  # (N keys, d_k, d_v)
-TEMPERATURES = [0.05, 0.5, 1.0, 3.0, 40.0]
 
 
 def random_case(seed: int, n: int, d_k: int, d_v: int):
@@ -20,29 +19,38 @@ def random_case(seed: int, n: int, d_k: int, d_v: int):
     return rng.normal(size=d_k), rng.normal(size=(n, d_k)), rng.normal(size=(n, d_v))
 
 
+def top_gap(scores: np.ndarray) -> float:
+    """How far the best score leads the next: an argmax cannot flip on rounding when this is far above 1e-12."""
+    return float(np.inf) if len(scores) == 1 else float(np.diff(np.sort(scores)[-2:])[0])
+
+
 # ---------------------------------------------------------------- soft lookup = PyTorch's attention
 
 
-@pytest.mark.parametrize("temperature", TEMPERATURES)
-@pytest.mark.parametrize(("n", "d_k", "d_v"), SHAPES)
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_soft_lookup_equals_torch_scaled_dot_product_attention(seed, n, d_k, d_v, temperature):
-    query, keys, values = random_case(seed, n, d_k, d_v)
+@pytest.mark.parametrize(("n", "d_k", "d_v", "temperature"), [
+    (1, 1, 1, 1.0),  # one key: its weight is 1 whatever the score
+    (3, 2, 1, 3.0),  # d_v = 1
+    (8, 4, 2, 0.05),  # sharp: scores / temperature up to ~100
+    (16, 5, 3, 1.0),
+    (50, 8, 7, 40.0),  # flat, and d_v differs from d_k
+], ids=["one-key", "d_v-1", "sharp", "default", "flat"])
+def test_soft_lookup_equals_torch_scaled_dot_product_attention(n, d_k, d_v, temperature):
+    query, keys, values = random_case(0, n, d_k, d_v)
     output, weights = lookup.soft_lookup(query, keys, values, temperature)
     q = torch.from_numpy(query)[None, :]  # (1, d_k): one query
     k, v = torch.from_numpy(keys), torch.from_numpy(values)  # (N, d_k), (N, d_v)
     expected = F.scaled_dot_product_attention(q, k, v, scale=1 / temperature)  # (1, d_v)
     assert output.shape == (d_v,)
     assert weights.shape == (n,)
+    # float64 along two paths (numpy, torch's kernel): a few ulps of numbers of size ~1; rtol 1e-9 is far above that
     np.testing.assert_allclose(output, expected[0].numpy(), rtol=1e-9, atol=1e-12)
     expected_weights = torch.softmax(q @ k.T / temperature, dim=-1)[0].numpy()  # (1, d_k) @ (d_k, N) -> (1, N)
     np.testing.assert_allclose(weights, expected_weights, rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("text", ["cat piano", "lasagna recipe", "physics", "why onions", "nonsense"])
-@pytest.mark.parametrize("temperature", [0.1, 1.0, 10.0])
+@pytest.mark.parametrize(("text", "temperature"), [("cat piano", 0.1), ("lasagna recipe", 1.0), ("nonsense", 10.0)])
 def test_soft_lookup_on_the_catalogue_equals_torch(text, temperature):
-    query = lookup.embed_query(text)
+    query = lookup.embed_query(text)  # "nonsense" is the zero query: equal scores, the plain mean of the values
     output, weights = lookup.soft_lookup(query, lookup.KEYS, lookup.VALUES, temperature)
     expected = F.scaled_dot_product_attention(
         torch.from_numpy(query)[None, :], torch.from_numpy(lookup.KEYS), torch.from_numpy(lookup.VALUES),
@@ -52,22 +60,18 @@ def test_soft_lookup_on_the_catalogue_equals_torch(text, temperature):
     assert weights.sum() == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize(("n", "d_k", "d_v"), SHAPES)
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_low_temperature_approaches_hard_lookup(seed, n, d_k, d_v):
-    query, keys, values = random_case(seed, n, d_k, d_v)
-    scores = keys @ query
-    if n > 1 and np.sort(scores)[-1] - np.sort(scores)[-2] < 1e-3:
-        pytest.skip("a near tie; the limit is then a blend of the tied values")
+@pytest.mark.parametrize(("n", "d_k", "d_v"), SHAPES[1:])
+def test_low_temperature_approaches_hard_lookup(n, d_k, d_v):
+    query, keys, values = random_case(0, n, d_k, d_v)
+    assert top_gap(keys @ query) > 1e-2  # no near tie, whose limit would be a blend of the tied values
     output, weights = lookup.soft_lookup(query, keys, values, temperature=1e-4)
     np.testing.assert_allclose(output, lookup.hard_lookup(query, keys, values), atol=1e-6)
     assert weights.max() == pytest.approx(1.0, abs=1e-6)
 
 
-@pytest.mark.parametrize(("n", "d_k", "d_v"), SHAPES)
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_high_temperature_approaches_the_mean_of_values(seed, n, d_k, d_v):
-    query, keys, values = random_case(seed, n, d_k, d_v)
+@pytest.mark.parametrize(("n", "d_k", "d_v"), [SHAPES[1], SHAPES[-1]])
+def test_high_temperature_approaches_the_mean_of_values(n, d_k, d_v):
+    query, keys, values = random_case(0, n, d_k, d_v)
     output, weights = lookup.soft_lookup(query, keys, values, temperature=1e7)
     np.testing.assert_allclose(weights, np.full(n, 1 / n), atol=1e-5)
     np.testing.assert_allclose(output, values.mean(axis=0), atol=1e-5)
@@ -81,7 +85,7 @@ def test_entropy_grows_with_temperature_on_the_catalogue():
     assert entropies[0] < 0.1 and entropies[-1] > 2.99
 
 
-@pytest.mark.parametrize("temperature", [0, 0.0, -1.0, -1e-9])
+@pytest.mark.parametrize("temperature", [0, -1e-9])
 def test_soft_lookup_rejects_non_positive_temperature(temperature):
     query, keys, values = random_case(0, 4, 3, 2)
     with pytest.raises(ValueError, match="temperature must be positive"):
@@ -92,6 +96,7 @@ def test_soft_lookup_default_temperature_is_one():
     query, keys, values = random_case(5, 6, 3, 2)
     default = lookup.soft_lookup(query, keys, values)
     explicit = lookup.soft_lookup(query, keys, values, 1.0)
+    # exact: the same computation on the same numbers (dividing by 1.0 changes no bit)
     np.testing.assert_array_equal(default[0], explicit[0])
     np.testing.assert_array_equal(default[1], explicit[1])
 
@@ -99,14 +104,15 @@ def test_soft_lookup_default_temperature_is_one():
 # ---------------------------------------------------------------- hard lookup
 
 
-@pytest.mark.parametrize(("n", "d_k", "d_v"), SHAPES)
-@pytest.mark.parametrize("seed", range(5))
-def test_hard_lookup_is_the_value_of_the_argmax(seed, n, d_k, d_v):
-    query, keys, values = random_case(seed, n, d_k, d_v)
-    expected = values[int(torch.argmax(torch.from_numpy(keys) @ torch.from_numpy(query)))]
+@pytest.mark.parametrize(("n", "d_k", "d_v"), [SHAPES[0], SHAPES[2], SHAPES[-1]])
+def test_hard_lookup_is_the_value_of_the_argmax(n, d_k, d_v):
+    query, keys, values = random_case(0, n, d_k, d_v)
+    scores = torch.from_numpy(keys) @ torch.from_numpy(query)  # (N,): torch's product, not the package's
+    assert top_gap(scores.numpy()) > 1e-6  # the best key leads clearly, so both argmaxes agree on any CPU
+    expected = values[int(torch.argmax(scores))]
     got = lookup.hard_lookup(query, keys, values)
     assert got.shape == (d_v,)
-    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(got, expected)  # exact: a row of values, copied without arithmetic
 
 
 def test_hard_lookup_when_every_score_is_negative_takes_the_least_negative():
@@ -116,29 +122,27 @@ def test_hard_lookup_when_every_score_is_negative_takes_the_least_negative():
     np.testing.assert_array_equal(lookup.hard_lookup(query, keys, values), [20.0])
 
 
-@pytest.mark.parametrize("text", ["cat piano", "lasagna recipe", "bach cello", "physics of a purr"])
+@pytest.mark.parametrize("text", ["cat piano", "lasagna recipe"])
 def test_hard_lookup_on_the_catalogue_returns_a_catalogue_value(text):
     query = lookup.embed_query(text)
     got = lookup.hard_lookup(query, lookup.KEYS, lookup.VALUES)
-    best = int(np.argmax(lookup.dot_scores(query, lookup.KEYS)))
-    np.testing.assert_array_equal(got, lookup.VALUES[best])
+    best = int(np.argmax(lookup.dot_scores(query, lookup.KEYS)))  # the same scores hard_lookup computes
+    np.testing.assert_array_equal(got, lookup.VALUES[best])  # a copied row: exact
 
 
 # ---------------------------------------------------------------- similarities
 
 
-@pytest.mark.parametrize(("n", "d_k"), [(1, 1), (4, 3), (8, 4), (20, 16)])
-@pytest.mark.parametrize("seed", range(4))
-def test_dot_scores_equals_torch_matmul(seed, n, d_k):
-    query, keys, _ = random_case(seed, n, d_k, 1)
+@pytest.mark.parametrize(("n", "d_k"), [(1, 1), (20, 16)])
+def test_dot_scores_equals_torch_matmul(n, d_k):
+    query, keys, _ = random_case(0, n, d_k, 1)
     expected = (torch.from_numpy(keys) @ torch.from_numpy(query)).numpy()
     np.testing.assert_allclose(lookup.dot_scores(query, keys), expected, rtol=1e-12)
 
 
-@pytest.mark.parametrize(("n", "d_k"), [(1, 1), (4, 3), (8, 4), (20, 16)])
-@pytest.mark.parametrize("seed", range(4))
-def test_cosine_similarity_equals_torch(seed, n, d_k):
-    query, keys, _ = random_case(seed, n, d_k, 1)
+@pytest.mark.parametrize(("n", "d_k"), [(1, 1), (4, 3), (20, 16)])
+def test_cosine_similarity_equals_torch(n, d_k):
+    query, keys, _ = random_case(0, n, d_k, 1)
     got = lookup.cosine_similarity(query, keys)
     expected = F.cosine_similarity(torch.from_numpy(query)[None, :], torch.from_numpy(keys), dim=-1).numpy()
     assert got.shape == (n,)
@@ -146,7 +150,7 @@ def test_cosine_similarity_equals_torch(seed, n, d_k):
     assert np.all(np.abs(got) <= 1 + 1e-12)
 
 
-@pytest.mark.parametrize("scale", [1e-3, 0.5, 10.0, 1e4])
+@pytest.mark.parametrize("scale", [1e-3, 1e4])
 def test_cosine_similarity_ignores_the_length_of_the_query(scale):
     query, keys, _ = random_case(7, 6, 4, 1)
     np.testing.assert_allclose(lookup.cosine_similarity(scale * query, keys),
@@ -157,7 +161,7 @@ def test_cosine_similarity_of_a_zero_query_is_zero_not_nan():
     _, keys, _ = random_case(0, 5, 4, 1)
     with np.errstate(all="raise"):
         got = lookup.cosine_similarity(np.zeros(4), keys)
-    np.testing.assert_array_equal(got, np.zeros(5))
+    np.testing.assert_array_equal(got, np.zeros(5))  # exact: every dot product is a sum of exact zeros
 
 
 def test_cosine_similarity_with_a_zero_key_is_zero_there():
@@ -165,7 +169,7 @@ def test_cosine_similarity_with_a_zero_key_is_zero_there():
     keys[2] = 0.0
     got = lookup.cosine_similarity(query, keys)
     assert np.isfinite(got).all()
-    assert got[2] == 0.0
+    assert got[2] == 0.0  # exact: the zero key's dot product is a sum of exact zeros
 
 
 def test_cosine_of_an_unknown_query_on_the_catalogue_is_zero():
@@ -207,14 +211,14 @@ def test_every_vocabulary_word_points_at_a_feature():
 # ---------------------------------------------------------------- entropy
 
 
-@pytest.mark.parametrize("n", [1, 2, 8, 100])
+@pytest.mark.parametrize("n", [1, 100])
 def test_entropy_of_one_hot_is_zero(n):
     weights = np.zeros(n)
     weights[n // 2] = 1.0
-    assert lookup.entropy_bits(weights) == 0.0
+    assert lookup.entropy_bits(weights) == 0.0  # exact: the zeros are skipped, and 1 * log2(1) is 0
 
 
-@pytest.mark.parametrize("n", [2, 4, 8, 32, 10])
+@pytest.mark.parametrize("n", [2, 10])
 def test_entropy_of_uniform_is_log2_n(n):
     assert lookup.entropy_bits(np.full(n, 1 / n)) == pytest.approx(math.log2(n))
 
@@ -238,6 +242,7 @@ def test_catalogue_shapes():
     assert len(set(lookup.TITLES)) == len(lookup.TITLES)
 
 
+# In these two the best title leads the next by 0.1 or more in both scores: no rounding can change the argmax.
 def test_dot_product_prefers_the_clickbait_but_cosine_finds_grandmas_lasagna():
     query = lookup.embed_query("lasagna recipe")
     by_dot = lookup.TITLES[int(np.argmax(lookup.dot_scores(query, lookup.KEYS)))]

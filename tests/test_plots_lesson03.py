@@ -29,7 +29,7 @@ def bar_widths(ax) -> np.ndarray:
     return np.array([patch.get_width() for patch in ax.patches])
 
 
-@pytest.mark.parametrize(("T_q", "T_k"), [(4, 4), (3, 4), (1, 5)])
+@pytest.mark.parametrize(("T_q", "T_k"), [(4, 4), (1, 5)])
 def test_attention_matrix_ax_shows_every_weight(T_q, T_k):
     weights = np.random.default_rng(T_q).dirichlet(np.ones(T_k), size=T_q)
     _fig, ax = plt.subplots()
@@ -63,7 +63,7 @@ def test_attention_maps_of_cross_attention_keep_their_labels():
     assert [t.get_text() for t in ax.get_xticklabels()] == TOKENS
 
 
-@pytest.mark.parametrize("kernel_size", [3, 5])
+@pytest.mark.parametrize("kernel_size", [5])  # not the default 3, so the title must follow the argument
 def test_dependency_maps_show_what_each_layer_sees(kernel_size):
     layers = sa.comparison_layers(4, kernel_size=kernel_size)
     x = torch.randn(8, 4, generator=torch.Generator().manual_seed(0))
@@ -73,8 +73,8 @@ def test_dependency_maps_show_what_each_layer_sees(kernel_size):
         image = np.asarray(ax.images[0].get_array())
         assert image.shape == (8, 8)
         assert image.max() == pytest.approx(1.0)  # scaled to the largest dependence
-        np.testing.assert_allclose(image, (sa.dependency_map(layers[name], x) / sa.dependency_map(layers[name], x).max())
-                                   .numpy(), rtol=1e-6)
+        strength = sa.dependency_map(layers[name], x)
+        np.testing.assert_allclose(image, (strength / strength.max()).numpy(), rtol=1e-6)
         assert ax.get_title().startswith(name)
     titles = [ax.get_title() for ax in plots.panels(fig)]
     assert "sees up to 1 of 8 tokens" in titles[0]
@@ -84,13 +84,13 @@ def test_dependency_maps_show_what_each_layer_sees(kernel_size):
 
 @pytest.mark.parametrize("settings", [
     [("hand-designed", 6.0, 0), ("random", 6.0, 0)],
-    [("random", 2.0, 3)],
-    [("hand-designed", 0.0, 0), ("hand-designed", 3.0, 0), ("hand-designed", 9.0, 0)],
-])
+    [("hand-designed", 0.0, 0), ("random", 2.0, 3), ("hand-designed", 9.0, 0)],
+], ids=["default", "three-rows"])
 def test_token_attention_grid_is_the_widget_at_each_setting(settings):
     fig = plots.token_attention_grid(settings)
     assert len(fig.axes) == len(settings) * len(TOKENS)
     for row, (kind, strength, seed) in enumerate(settings):
+        # the very computation the plot makes, so even a tie (0.25 each at strength 0) has the same argmax
         weights = sa.attention_over_sentence(kind, strength, seed).numpy()
         for column, token in enumerate(TOKENS):
             ax = fig.axes[row * len(TOKENS) + column]

@@ -11,7 +11,7 @@ import torch
 from attention_course import positional
 from attention_course import self_attention as sa
 
-SIZES = [(1, 2), (5, 4), (7, 6), (50, 16), (100, 64), (20, 512)]
+SIZES = [(1, 2), (7, 6), (100, 64), (20, 512)]  # (T, d): the smallest table, d not a power of 2, long, wide
 
 
 def numpy_reference(num_positions: int, d_model: int) -> np.ndarray:
@@ -65,10 +65,10 @@ def test_shape_dtype_and_range(T, d):
     torch.testing.assert_close(pe.norm(dim=1), torch.full((T,), math.sqrt(d / 2)))  # sin² + cos² = 1 per pair
 
 
-@pytest.mark.parametrize("d", [2, 4, 64, 512])
+@pytest.mark.parametrize("d", [2, 512])
 def test_position_zero_is_sine_zero_and_cosine_one(d):
     pe = positional.sinusoidal_encoding(3, d)
-    assert pe[0, 0] == 0 and pe[0, 1] == 1
+    assert pe[0, 0] == 0 and pe[0, 1] == 1  # exact: every angle at position 0 is 0, and sin 0 = 0, cos 0 = 1
     torch.testing.assert_close(pe[0], torch.tensor([0.0, 1.0] * (d // 2)))
 
 
@@ -85,11 +85,11 @@ def test_rows_are_all_different():
     assert distances.min() > 0.1
 
 
-@pytest.mark.parametrize("d", [2, 8, 64, 512])
+@pytest.mark.parametrize("d", [2, 512])
 def test_frequencies_and_wavelengths(d):
     omega = positional.frequencies(d)
     assert omega.shape == (d // 2,) and omega.dtype == torch.float64
-    assert omega[0] == 1
+    assert omega[0] == 1  # exact: base ** -0.0 is 1
     assert (omega[1:] < omega[:-1]).all()
     assert omega[-1].item() == pytest.approx(10000 ** (-(d - 2) / d))
     torch.testing.assert_close(positional.wavelengths(d), 2 * math.pi / omega)
@@ -107,7 +107,7 @@ def test_encode_positions_agrees_with_the_table_and_keeps_the_shape():
     torch.testing.assert_close(positional.encode_positions([3, 1], 16), table[[3, 1]])
 
 
-@pytest.mark.parametrize("position", [1e3, 1e5, 1e6, 1e9, 1e12])
+@pytest.mark.parametrize("position", [1e3, 1e12])
 def test_far_positions_are_finite_and_accurate(position):
     code = positional.encode_positions(position, 512, dtype=torch.float64)
     assert torch.isfinite(code).all()
@@ -124,15 +124,11 @@ def test_a_non_integer_position_is_the_formula_in_between():
 
 @pytest.mark.parametrize(("args", "message"), [
     ((4, 7), "d_model must be even"),
-    ((4, 1), "d_model must be at least 2"),
     ((4, 0), "d_model must be at least 2"),
-    ((4, -2), "d_model must be at least 2"),
     ((4, 8.0), "d_model must be a whole number"),
     ((4, True), "d_model must be a whole number"),
     ((0, 8), "num_positions must be at least 1"),
-    ((-3, 8), "num_positions must be at least 1"),
     ((2.5, 8), "num_positions must be a whole number"),
-    ((True, 8), "num_positions must be a whole number"),
     (("5", 8), "num_positions must be a whole number"),
 ])
 def test_bad_sizes_give_a_clear_error(args, message):
@@ -141,7 +137,7 @@ def test_bad_sizes_give_a_clear_error(args, message):
         positional.sinusoidal_encoding(*args)
 
 
-@pytest.mark.parametrize("base", [1.0, 0.5, -10.0, float("nan"), float("inf"), "10000", True])
+@pytest.mark.parametrize("base", [1.0, float("nan"), "10000", True])
 def test_bad_base_gives_a_clear_error(base):
     with pytest.raises(ValueError, match="base must be a finite number greater than 1"):
         positional.sinusoidal_encoding(4, 8, base=base)
@@ -156,8 +152,7 @@ def test_non_finite_positions_give_a_clear_error(positions):
 # ---------------------------------------------------------------- M_k: moving k positions on is a linear map
 
 
-@pytest.mark.parametrize("d", [2, 8, 64, 512])
-@pytest.mark.parametrize("k", [-7, -1, 0, 1, 2, 5, 33, 100])
+@pytest.mark.parametrize(("k", "d"), [(-7, 8), (0, 64), (1, 2), (33, 512), (100, 64)])
 def test_offset_matrix_moves_every_position_by_k(k, d):
     positions = torch.arange(0, 300, dtype=torch.float64)
     pe = positional.encode_positions(positions, d, dtype=torch.float64)  # (P, d)
@@ -167,7 +162,7 @@ def test_offset_matrix_moves_every_position_by_k(k, d):
     torch.testing.assert_close(M @ pe[17], moved[17], atol=1e-10, rtol=0)  # one column vector
 
 
-@pytest.mark.parametrize("k", [1, 3, -4])
+@pytest.mark.parametrize("k", [1, -4])
 def test_offset_matrix_in_float32_is_close_on_the_lesson_table(k):
     pe = positional.sinusoidal_encoding(200, 64)  # float32, as the lesson uses it
     M = positional.offset_matrix(k, 64)
@@ -176,20 +171,20 @@ def test_offset_matrix_in_float32_is_close_on_the_lesson_table(k):
     torch.testing.assert_close(pe[start:stop] @ M.T, pe[start + k:stop + k], atol=1e-5, rtol=0)
 
 
-@pytest.mark.parametrize("d", [2, 8, 16])
+@pytest.mark.parametrize("d", [2, 16])
 def test_offset_matrix_is_block_diagonal_with_rotations(d):
     k = 3
     M = positional.offset_matrix(k, d, dtype=torch.float64)
     omega = positional.frequencies(d)
     mask = torch.block_diag(*[torch.ones(2, 2, dtype=torch.float64)] * (d // 2))
-    assert (M[mask == 0] == 0).all()
+    assert (M[mask == 0] == 0).all()  # exact: never written, left at 0
     for i in range(d // 2):
         a = k * omega[i]
         expected = torch.stack([torch.stack([a.cos(), a.sin()]), torch.stack([-a.sin(), a.cos()])])
         torch.testing.assert_close(M[2 * i:2 * i + 2, 2 * i:2 * i + 2], expected)
 
 
-@pytest.mark.parametrize(("j", "k"), [(3, 5), (-2, 7), (0, 4), (10, -10)])
+@pytest.mark.parametrize(("j", "k"), [(-2, 7), (10, -10)])
 def test_offset_matrices_are_rotations_that_compose(j, k):
     d = 32
 
@@ -208,7 +203,7 @@ def test_offset_matrix_accepts_a_fractional_offset():
     torch.testing.assert_close(half @ half, positional.offset_matrix(1, 8, dtype=torch.float64))
 
 
-@pytest.mark.parametrize("k", [float("nan"), float("inf"), "3", True, None])
+@pytest.mark.parametrize("k", [float("nan"), "3", True])
 def test_offset_matrix_rejects_a_bad_offset(k):
     with pytest.raises(ValueError, match="offset k must be a finite number"):
         positional.offset_matrix(k, 8)
@@ -241,7 +236,7 @@ def test_rotated_queries_and_keys_give_scores_that_depend_on_the_offset_only():
 # ---------------------------------------------------------------- dot products depend on the offset only
 
 
-@pytest.mark.parametrize("d", [2, 8, 64, 512])
+@pytest.mark.parametrize("d", [2, 512])
 def test_dot_products_depend_only_on_the_offset(d):
     T = 80
     pe = positional.sinusoidal_encoding(T, d, dtype=torch.float64)
@@ -252,8 +247,7 @@ def test_dot_products_depend_only_on_the_offset(d):
         assert diagonal[0].item() == pytest.approx(positional.dot_product_at_offset(k, d), abs=1e-10)
 
 
-@pytest.mark.parametrize("d", [2, 8, 64])
-@pytest.mark.parametrize("k", [0, 1, 3, 40])
+@pytest.mark.parametrize(("k", "d"), [(0, 8), (3, 2), (40, 64)])
 def test_dot_product_formula_is_symmetric_and_peaks_at_zero(k, d):
     value = positional.dot_product_at_offset(k, d)
     assert value == pytest.approx(positional.dot_product_at_offset(-k, d))
@@ -265,7 +259,7 @@ def test_dot_product_formula_is_symmetric_and_peaks_at_zero(k, d):
 # ---------------------------------------------------------------- the binary counter
 
 
-@pytest.mark.parametrize(("T", "bits"), [(8, 3), (40, 6), (5, 1)])
+@pytest.mark.parametrize(("T", "bits"), [(40, 6), (5, 1)])  # (5, 1) wraps around
 def test_binary_code_counts_least_significant_bit_first(T, bits):
     code = positional.binary_code(T, bits)
     assert code.shape == (T, bits) and code.dtype == torch.float32
@@ -289,10 +283,9 @@ def test_binary_code_rejects_bad_sizes(args):
 # ---------------------------------------------------------------- the layers
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-@pytest.mark.parametrize(("B", "T", "d"), [(1, 1, 2), (2, 3, 8), (3, 16, 16)])
-def test_sinusoidal_layer_adds_the_table(seed, B, T, d):
-    x = torch.randn(B, T, d, generator=torch.Generator().manual_seed(seed))
+@pytest.mark.parametrize(("B", "T", "d"), [(1, 1, 2), (2, 3, 8), (3, 16, 16)])  # T = 16 fills the table
+def test_sinusoidal_layer_adds_the_table(B, T, d):
+    x = torch.randn(B, T, d, generator=torch.Generator().manual_seed(0))
     layer = positional.SinusoidalPositionalEncoding(d, max_len=16)
     torch.testing.assert_close(layer(x), x + positional.sinusoidal_encoding(T, d))
     assert sum(p.numel() for p in layer.parameters()) == 0
@@ -325,7 +318,7 @@ def test_sinusoidal_layer_checks_the_width():
         positional.SinusoidalPositionalEncoding(7)
 
 
-@pytest.mark.parametrize(("B", "T"), [(1, 1), (2, 5), (3, 8)])
+@pytest.mark.parametrize(("B", "T"), [(1, 1), (3, 8)])  # T = 8 uses every row
 def test_learned_layer_adds_one_row_per_position(B, T):
     torch.manual_seed(0)
     layer = positional.LearnedPositionalEmbedding(max_len=8, d_model=4)
@@ -365,9 +358,8 @@ def test_vocabulary_and_token_ids():
     assert positional.tokenize("Man bites dog.") == ["man", "bites", "dog"]
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_without_positions_each_word_gets_the_same_output_in_both_sentences(seed):
-    torch.manual_seed(seed)
+def test_without_positions_each_word_gets_the_same_output_in_both_sentences():
+    torch.manual_seed(0)
     d_model = 8
     embedding = torch.nn.Embedding(len(positional.VOCAB), d_model)
     layer = sa.SelfAttention(d_model, 4, 4)

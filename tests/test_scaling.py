@@ -20,23 +20,22 @@ def table():
 # ---------------------------------------------------------------- small pieces
 
 
-@pytest.mark.parametrize("d_k", [1, 4, 64, 1000])
+@pytest.mark.parametrize("d_k", [1, 64])
 def test_scale(d_k):
     assert scaling.scale(d_k) == pytest.approx(1 / math.sqrt(d_k))
     assert scaling.scale(d_k, scaled=True) == pytest.approx(1 / math.sqrt(d_k))
-    assert scaling.scale(d_k, scaled=False) == 1.0
+    assert scaling.scale(d_k, scaled=False) == 1.0  # exact: the constant 1.0, no arithmetic
 
 
-@pytest.mark.parametrize("n", [1, 2, 16])
+@pytest.mark.parametrize("n", [1, 16])
 def test_entropy_bits_of_uniform_and_one_hot(n):
     assert scaling.entropy_bits(np.full(n, 1 / n)) == pytest.approx(math.log2(n))
     one_hot = np.eye(n)[0]
-    assert scaling.entropy_bits(one_hot) == 0.0
+    assert scaling.entropy_bits(one_hot) == 0.0  # exact: a sum of exact zeros (0 log 0 is taken as 0, 1 log 1 is 0)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_entropy_bits_per_row_matches_lesson_1(seed):
-    weights = np.random.default_rng(seed).dirichlet(np.ones(6), size=(3, 4))  # (3, 4, 6)
+def test_entropy_bits_per_row_matches_lesson_1():
+    weights = np.random.default_rng(0).dirichlet(np.ones(6), size=(3, 4))  # (3, 4, 6)
     got = scaling.entropy_bits(weights)
     assert got.shape == (3, 4)
     expected = np.array([[lookup.entropy_bits(w) for w in rows] for rows in weights])
@@ -49,11 +48,10 @@ def _autograd_jacobian(q, keys, c):
                                               torch.tensor(q)).numpy()
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize(("n", "d_k"), [(1, 3), (5, 4), (16, 64), (8, 256)])
-@pytest.mark.parametrize("scaled", [False, True])
-def test_weight_gradient_matches_autograd(n, d_k, scaled, seed):
-    rng = np.random.default_rng(seed)
+@pytest.mark.parametrize(("n", "d_k", "scaled"), [(1, 3, True), (5, 4, False), (16, 64, True), (8, 256, False)],
+                         ids=["one-key", "unscaled", "scaled", "saturated"])
+def test_weight_gradient_matches_autograd(n, d_k, scaled):
+    rng = np.random.default_rng(0)
     q, keys = rng.standard_normal(d_k), rng.standard_normal((n, d_k))
     c = scaling.scale(d_k, scaled)
     got = scaling.weight_gradient(q, keys, c)
@@ -129,7 +127,7 @@ def test_measure_is_deterministic_and_seeded():
     a = scaling.measure(d_ks=(8, 32), num_draws=50, seed=3)
     b = scaling.measure(d_ks=(8, 32), num_draws=50, seed=3)
     c = scaling.measure(d_ks=(8, 32), num_draws=50, seed=4)
-    assert all(np.array_equal(a[key], b[key]) for key in a)
+    assert all(np.array_equal(a[key], b[key]) for key in a)  # exact: the same computation, run twice
     assert not np.array_equal(a["variance_unscaled"], c["variance_unscaled"])
 
 
@@ -161,21 +159,24 @@ def test_example_query_keys_grow_by_adding_entries():
     q_small, keys_small = scaling.example_query_keys(64)
     q_big, keys_big = scaling.example_query_keys(1024)
     assert q_small.shape == (64,) and keys_small.shape == (scaling.EXAMPLE_NUM_KEYS, 64)
+    # exact: the same seeded draws, sliced
     np.testing.assert_array_equal(q_small, q_big[:64])
     np.testing.assert_array_equal(keys_small, keys_big[:, :64])
 
 
-@pytest.mark.parametrize("d_k", scaling.EXAMPLE_D_KS)
+@pytest.mark.parametrize("d_k", [4, 64, 1024])  # the slider's ends and its default
 def test_example_scaled_scores_are_the_unscaled_ones_over_sqrt_d_k(d_k):
     scores, weights = scaling.example(d_k, scaled=False)
     scaled_scores, scaled_weights = scaling.example(d_k, scaled=True)
     np.testing.assert_allclose(scaled_scores, scores / math.sqrt(d_k))
     np.testing.assert_allclose(weights, softmax(scores))
     assert weights.sum() == pytest.approx(1) and scaled_weights.sum() == pytest.approx(1)
-    assert np.argmax(weights) == np.argmax(scaled_weights)  # the scale keeps the order of the scores
+    # the scale keeps the order of the scores; the best leads the next by 0.016 or more, so rounding cannot
+    # swap them
+    assert np.argmax(weights) == np.argmax(scaled_weights)
 
 
-@pytest.mark.parametrize("d_k", [0, -4, 1025, 4096])
+@pytest.mark.parametrize("d_k", [0, 1025])
 def test_example_refuses_widths_out_of_range(d_k):
     with pytest.raises(ValueError, match="d_k must be between 1 and 1024"):
         scaling.example(d_k, scaled=True)

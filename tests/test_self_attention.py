@@ -13,8 +13,6 @@ from torch import nn
 from attention_course import self_attention as sa
 from attention_course.attention import scaled_dot_product_attention
 
-SEEDS = [0, 1, 2]
-
 
 def randn(seed: int, *shape: int) -> torch.Tensor:
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
@@ -62,6 +60,7 @@ def test_features_of_the_sentence():
 
 
 def test_features_accept_tokens_or_text_and_unknown_words_are_zero():
+    # exact here and below: features are rows looked up in the feature table, copied without arithmetic
     assert torch.equal(sa.features(sa.SENTENCE), sa.features(sa.tokenize(sa.SENTENCE)))
     assert torch.equal(sa.features(["zebra"]), torch.zeros(1, len(sa.FEATURES)))
     assert sa.features("").shape == (0, len(sa.FEATURES))
@@ -79,13 +78,14 @@ def test_feature_embedding_is_the_frozen_feature_table():
 # ---------------------------------------------------------------- self- and cross-attention from matrices
 
 
-SHAPES = [(1, 1, 1, 1), (4, 6, 6, 6), (5, 6, 4, 3), (7, 3, 2, 5), (16, 8, 4, 8)]  # (T, d_in, d_k, d_v)
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize(("T", "d_in", "d_k", "d_v"), SHAPES)
-@pytest.mark.parametrize("batch", [(), (3,), (2, 2)])
-def test_self_attention_equals_torch(seed, T, d_in, d_k, d_v, batch):
+@pytest.mark.parametrize(("batch", "T", "d_in", "d_k", "d_v"), [
+    ((), 1, 1, 1, 1),  # every size 1
+    ((3,), 5, 6, 4, 3),  # a batch; d_in, d_k, d_v all differ
+    ((2, 2), 7, 3, 2, 5),  # two leading dimensions; d_v > d_in > d_k
+    ((), 16, 8, 4, 8),  # no batch, a longer sequence
+], ids=["sizes-1", "batch", "two-leading-dims", "no-batch"])
+def test_self_attention_equals_torch(batch, T, d_in, d_k, d_v):
+    seed = 0
     x = randn(seed, *batch, T, d_in)
     W_Q, W_K, W_V = randn(seed + 10, d_in, d_k), randn(seed + 20, d_in, d_k), randn(seed + 30, d_in, d_v)
     output, weights = sa.self_attention(x, W_Q, W_K, W_V)
@@ -97,10 +97,11 @@ def test_self_attention_equals_torch(seed, T, d_in, d_k, d_v, batch):
     torch.testing.assert_close(weights, expected_weights, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize(("T_q", "T_k", "d_in", "d_memory", "d_k", "d_v"),
-                         [(3, 5, 4, 6, 2, 3), (1, 7, 2, 2, 2, 2), (6, 2, 5, 3, 4, 1), (4, 4, 3, 3, 3, 3)])
-def test_cross_attention_equals_torch(seed, T_q, T_k, d_in, d_memory, d_k, d_v):
+                         [(3, 5, 4, 6, 2, 3), (1, 7, 2, 2, 2, 2), (6, 2, 5, 3, 4, 1)],
+                         ids=["T_q<T_k", "one-query", "T_q>T_k-d_v-1"])
+def test_cross_attention_equals_torch(T_q, T_k, d_in, d_memory, d_k, d_v):
+    seed = 0
     x, memory = randn(seed, 2, T_q, d_in), randn(seed + 1, 2, T_k, d_memory)
     W_Q, W_K, W_V = randn(seed + 2, d_in, d_k), randn(seed + 3, d_memory, d_k), randn(seed + 4, d_memory, d_v)
     output, weights = sa.cross_attention(x, memory, W_Q, W_K, W_V)
@@ -115,7 +116,7 @@ def test_self_attention_is_cross_attention_with_itself():
     x = randn(0, 5, 4)
     W_Q, W_K, W_V = randn(1, 4, 3), randn(2, 4, 3), randn(3, 4, 2)
     for a, b in zip(sa.self_attention(x, W_Q, W_K, W_V), sa.cross_attention(x, x, W_Q, W_K, W_V)):
-        assert torch.equal(a, b)
+        assert torch.equal(a, b)  # exact: self_attention is that very call
 
 
 def test_a_mask_is_passed_through():
@@ -132,10 +133,11 @@ def test_a_mask_is_passed_through():
 # ---------------------------------------------------------------- the modules: against torch and nn.MultiheadAttention
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize(("B", "T", "d_in", "d_k", "d_v"), [(1, 4, 8, 4, 4), (3, 7, 5, 2, 6), (2, 1, 3, 3, 3)])
-@pytest.mark.parametrize("bias", [False, True])
-def test_self_attention_module_equals_torch(seed, B, T, d_in, d_k, d_v, bias):
+@pytest.mark.parametrize(("B", "T", "d_in", "d_k", "d_v", "bias"), [
+    (1, 4, 8, 4, 4, False), (3, 7, 5, 2, 6, False), (3, 7, 5, 2, 6, True), (2, 1, 3, 3, 3, True),
+], ids=["B-1", "widths-differ", "widths-differ-bias", "T-1-bias"])
+def test_self_attention_module_equals_torch(B, T, d_in, d_k, d_v, bias):
+    seed = 0
     torch.manual_seed(seed)
     layer = sa.SelfAttention(d_in, d_k, d_v, bias=bias).double()
     x = randn(seed, B, T, d_in)
@@ -147,10 +149,11 @@ def test_self_attention_module_equals_torch(seed, B, T, d_in, d_k, d_v, bias):
         torch.testing.assert_close(output, sa.self_attention(x, *layer.matrices())[0], rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize(("B", "T", "d_model"), [(1, 4, 8), (3, 9, 6), (2, 1, 4), (2, 5, 1)])
-@pytest.mark.parametrize("bias", [False, True])
-def test_self_attention_module_equals_multihead_attention_with_one_head(seed, B, T, d_model, bias):
+@pytest.mark.parametrize(("B", "T", "d_model", "bias"), [(1, 4, 8, False), (3, 9, 6, True), (2, 1, 4, False),
+                                                         (2, 5, 1, True)],
+                         ids=["B-1", "bias", "T-1", "d_model-1-bias"])
+def test_self_attention_module_equals_multihead_attention_with_one_head(B, T, d_model, bias):
+    seed = 0
     torch.manual_seed(seed)
     ours = sa.SelfAttention(d_model, d_model, d_model, bias=bias).double()
     theirs = nn.MultiheadAttention(d_model, num_heads=1, bias=bias, batch_first=True).double()
@@ -169,9 +172,10 @@ def test_self_attention_module_equals_multihead_attention_with_one_head(seed, B,
     torch.testing.assert_close(weights, expected_weights, rtol=1e-9, atol=1e-11)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize(("T_q", "T_k", "d_model", "d_memory"), [(3, 5, 4, 6), (6, 2, 8, 3), (1, 4, 2, 2)])
-def test_cross_attention_module_equals_multihead_attention_with_kdim(seed, T_q, T_k, d_model, d_memory):
+@pytest.mark.parametrize(("T_q", "T_k", "d_model", "d_memory"), [(3, 5, 4, 6), (6, 2, 8, 3), (1, 4, 2, 2)],
+                         ids=["wider-memory", "narrower-memory", "same-width"])
+def test_cross_attention_module_equals_multihead_attention_with_kdim(T_q, T_k, d_model, d_memory):
+    seed = 0
     torch.manual_seed(seed)
     ours = sa.CrossAttention(d_model, d_memory, d_model, d_model).double()
     theirs = nn.MultiheadAttention(d_model, num_heads=1, bias=False, batch_first=True,
@@ -192,7 +196,7 @@ def test_cross_attention_module_equals_multihead_attention_with_kdim(seed, T_q, 
     torch.testing.assert_close(weights, expected_weights, rtol=1e-9, atol=1e-11)
 
 
-@pytest.mark.parametrize(("T_q", "T_k"), [(3, 5), (5, 3), (1, 9), (4, 4)])
+@pytest.mark.parametrize(("T_q", "T_k"), [(3, 5), (5, 3), (1, 9)])
 def test_cross_attention_module_shapes(T_q, T_k):
     torch.manual_seed(0)
     layer = sa.CrossAttention(d_in=6, d_memory=8, d_k=4, d_v=5)
@@ -208,7 +212,7 @@ def test_self_attention_is_a_cross_attention_with_memory_x():
     assert isinstance(layer, sa.CrossAttention)
     x = torch.randn(2, 5, 4)
     for a, b in zip(layer(x), sa.CrossAttention.forward(layer, x, x)):
-        assert torch.equal(a, b)
+        assert torch.equal(a, b)  # exact: SelfAttention.forward is that very call
 
 
 def test_modules_say_where_they_were_introduced():
@@ -221,7 +225,7 @@ def test_matrices_round_trip_and_from_matrices():
     layer = sa.SelfAttention.from_matrices(W_Q, W_K, W_V)
     assert isinstance(layer, sa.SelfAttention)
     for got, expected in zip(layer.matrices(), (W_Q, W_K, W_V)):
-        assert torch.equal(got, expected)
+        assert torch.equal(got, expected)  # exact: copied in and transposed back, no arithmetic
     assert layer.W_Q.weight.shape == (3, 5)  # nn.Linear's layout, the transpose
     x = torch.randn(1, 4, 5)
     torch.testing.assert_close(layer(x)[0], sa.self_attention(x, W_Q, W_K, W_V)[0])
@@ -240,9 +244,8 @@ def test_load_matrices_rejects_a_wrong_shape_and_zeroes_biases():
 # ---------------------------------------------------------------- permutation equivariance
 
 
-@pytest.mark.parametrize("seed", range(5))
-@pytest.mark.parametrize("T", [2, 3, 6, 11])
-@pytest.mark.parametrize("B", [1, 3])
+@pytest.mark.parametrize(("seed", "T", "B"), [(0, 2, 1), (1, 6, 3), (2, 11, 1)],
+                         ids=["one-swap", "batch", "longer"])
 def test_self_attention_is_permutation_equivariant(seed, T, B):
     torch.manual_seed(seed)
     layer = sa.SelfAttention(5, 4, 3).double()
@@ -255,9 +258,9 @@ def test_self_attention_is_permutation_equivariant(seed, T, B):
     assert sa.equivariance_gap(layer, x, perm) < 1e-12
 
 
-@pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize(("T_q", "T_k"), [(3, 5), (4, 2)])
-def test_cross_attention_ignores_the_order_of_the_memory_and_follows_the_order_of_the_queries(seed, T_q, T_k):
+def test_cross_attention_ignores_the_order_of_the_memory_and_follows_the_order_of_the_queries(T_q, T_k):
+    seed = 0
     torch.manual_seed(seed)
     layer = sa.CrossAttention(4, 6, 3, 2).double()
     x, memory = randn(seed, 2, T_q, 4), randn(seed + 1, 2, T_k, 6)
@@ -269,15 +272,16 @@ def test_cross_attention_ignores_the_order_of_the_memory_and_follows_the_order_o
     torch.testing.assert_close(layer(x[:, query_perm], memory)[0], output[:, query_perm], rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_equivariance_gap_of_the_comparison_layers(seed):
+def test_equivariance_gap_of_the_comparison_layers():
+    seed = 0
     layers = {name: layer.double() for name, layer in sa.comparison_layers(6, seed=seed).items()}
     x = randn(seed, 2, 7, 6)
     for perm in (random_perm(seed, 7), torch.tensor([1, 2, 0, 3, 4, 5, 6]), torch.arange(7).flip(0)):
         assert sa.equivariance_gap(layers["linear"], x, perm) < 1e-12
         assert sa.equivariance_gap(layers["self-attention"], x, perm) < 1e-12
         assert sa.equivariance_gap(layers["convolution"], x, perm) > 1e-3
-    assert sa.equivariance_gap(layers["convolution"], x, torch.arange(7)) == 0.0  # the identity changes nothing
+    # the identity changes nothing; exact: both sides are the same computation on the same numbers
+    assert sa.equivariance_gap(layers["convolution"], x, torch.arange(7)) == 0.0
 
 
 def test_equivariance_gap_matches_its_definition_and_accepts_tuples():
@@ -286,6 +290,7 @@ def test_equivariance_gap_matches_its_definition_and_accepts_tuples():
     x, perm = randn(1, 1, 5, 3), [2, 0, 1, 4, 3]
     with torch.no_grad():
         expected = (conv(x[:, perm]) - conv(x)[:, perm]).abs().max().item()
+    # exact: the definition, computed the same way on the same numbers
     assert sa.equivariance_gap(conv, x, perm) == expected
     assert sa.equivariance_gap(lambda t: (conv(t), None), x, perm) == expected
 
@@ -309,7 +314,7 @@ def test_comparison_layers_are_seeded_and_leave_the_global_generator_alone():
     assert torch.equal(torch.random.get_rng_state(), before)
     for name in a:
         for p, q in zip(a[name].parameters(), b[name].parameters()):
-            assert torch.equal(p, q)
+            assert torch.equal(p, q)  # exact: the same seeded draws
     c = sa.comparison_layers(8, seed=2)
     assert not torch.equal(a["linear"].weight, c["linear"].weight)
     x = torch.randn(2, 5, 8)
@@ -317,8 +322,7 @@ def test_comparison_layers_are_seeded_and_leave_the_global_generator_alone():
         assert isinstance(layer(x), torch.Tensor) and layer(x).shape == (2, 5, 8)
 
 
-@pytest.mark.parametrize("d", [2, 8, 16])
-@pytest.mark.parametrize("kernel_size", [3, 5])
+@pytest.mark.parametrize(("d", "kernel_size"), [(2, 3), (16, 5)])
 def test_parameter_counts(d, kernel_size):
     layers = sa.comparison_layers(d, kernel_size=kernel_size)
     assert sa.parameter_count(layers["linear"]) == d * d + d
@@ -327,12 +331,12 @@ def test_parameter_counts(d, kernel_size):
     assert sa.parameter_count(sa.SelfAttention(d, 3, 5)) == d * (2 * 3 + 5)
 
 
-@pytest.mark.parametrize("kernel_size", [1, 3, 5])
-@pytest.mark.parametrize("T", [6, 9])
+@pytest.mark.parametrize(("kernel_size", "T"), [(1, 6), (3, 9), (5, 6)])
 def test_dependency_map_shows_what_each_layer_can_see(kernel_size, T):
     layers = sa.comparison_layers(4, kernel_size=kernel_size, seed=0)
     x = torch.randn(T, 4, generator=torch.Generator().manual_seed(1))
     offsets = torch.arange(T)[:, None] - torch.arange(T)[None, :]  # i - j
+    # what a layer cannot see has a Jacobian block of exact zeros; what it sees, a norm far above 1e-9
     seen = {name: sa.dependency_map(layer, x) > 1e-9 for name, layer in layers.items()}
     assert torch.equal(seen["linear"], offsets == 0)
     assert torch.equal(seen["convolution"], offsets.abs() <= kernel_size // 2)
@@ -354,18 +358,17 @@ def test_dependency_map_equals_finite_differences():
                 columns.append((layer(bumped[None]) - layer(x[None]))[0] / eps)  # (T, d_out): d y / d x[j, feature]
         block_norms = torch.stack(columns, dim=-1).pow(2).sum(dim=(1, 2)).sqrt()  # (T, d_out, d_in) -> (T,)
         torch.testing.assert_close(block_norms, strength[:, j], rtol=1e-4, atol=1e-6)
-    assert torch.equal(sa.dependency_map(layer, x), sa.dependency_map(layer, x[None]))
+    assert torch.equal(sa.dependency_map(layer, x), sa.dependency_map(layer, x[None]))  # exact: reshaped to the same
 
 
-@pytest.mark.parametrize("T", [1, 16, 100, 1024])
-@pytest.mark.parametrize(("d_in", "d_k", "d_v"), [(64, 64, 64), (8, 4, 6), (5, 3, 3)])
+@pytest.mark.parametrize(("T", "d_in", "d_k", "d_v"), [(1, 64, 64, 64), (16, 8, 4, 6), (1024, 5, 3, 3)])
 def test_count_flops_agrees_with_the_formula(T, d_in, d_k, d_v):
     layer = sa.SelfAttention(d_in, d_k, d_v).to("meta")
     x = torch.empty(1, T, d_in, device="meta")
     assert sa.count_flops(layer, x) == sa.attention_flops_by_hand(T, d_in, d_k, d_v)
 
 
-@pytest.mark.parametrize("T", [16, 256, 4096])
+@pytest.mark.parametrize("T", [16, 4096])
 def test_linear_and_convolution_flops_grow_linearly_and_attention_quadratically(T):
     d = 32
     layers = {name: copy.deepcopy(m).to("meta") for name, m in sa.comparison_layers(d).items()}
@@ -396,6 +399,7 @@ def test_designed_projections_make_love_attend_to_its_subject_and_object():
 def test_designed_rules_table():
     W_Q, W_K, W_V = sa.designed_projections(2.0)
     assert torch.equal(W_K, torch.eye(len(sa.FEATURES))) and torch.equal(W_V, torch.eye(len(sa.FEATURES)))
+    # exact: products and sums of 0, 1 and 2 are whole numbers, which floats hold exactly
     rules = {(sa.FEATURES[a], sa.FEATURES[b]) for a, b in (W_Q @ W_K.T).nonzero().tolist()}
     assert rules == {("verb", "pronoun"), ("verb", "noun"), ("pronoun", "verb"), ("noun", "verb"),
                      ("greeting", "2nd person")}
@@ -407,7 +411,7 @@ def test_strength_zero_gives_uniform_attention():
         torch.testing.assert_close(sa.attention_over_sentence(kind, 0.0), torch.full((4, 4), 0.25))
 
 
-@pytest.mark.parametrize("share", [0.6, 0.8, 0.9, 0.99])
+@pytest.mark.parametrize("share", [0.6, 0.99])
 def test_strength_threshold_gives_the_share_exactly(share):
     strength = sa.strength_threshold(share)
     weights = sa.attention_over_sentence("hand-designed", strength).double()
@@ -415,11 +419,11 @@ def test_strength_threshold_gives_the_share_exactly(share):
     assert sa.strength_threshold(0.9) == pytest.approx(math.sqrt(6) * math.log(9))
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_random_projections_are_seeded_and_as_large_as_the_designed_ones(seed):
+def test_random_projections_are_seeded_and_as_large_as_the_designed_ones():
+    seed = 0
     a, b = sa.random_projections(seed, 6.0), sa.random_projections(seed, 6.0)
     for p, q in zip(a, b):
-        assert torch.equal(p, q)
+        assert torch.equal(p, q)  # exact: the same seeded draws, scaled the same way
     assert not torch.equal(a[0], sa.random_projections(seed + 1, 6.0)[0])
     designed = sa.designed_projections(6.0)
     assert a[0].norm().item() == pytest.approx(designed[0].norm().item(), rel=1e-5)
@@ -445,7 +449,7 @@ def test_output_only_returns_the_output():
     torch.manual_seed(0)
     inner = sa.SelfAttention(4, 4, 4)
     x = torch.randn(1, 3, 4)
-    assert torch.equal(sa.OutputOnly(inner)(x), inner(x)[0])
+    assert torch.equal(sa.OutputOnly(inner)(x), inner(x)[0])  # exact: the same call, its output passed on
     assert sa.parameter_count(sa.OutputOnly(inner)) == sa.parameter_count(inner)
 
 
@@ -454,4 +458,5 @@ def test_package_attention_is_lesson_2s():
     W = torch.eye(3, dtype=torch.float64)
     output, weights = sa.self_attention(x, W, W, W)
     expected_output, expected_weights = scaled_dot_product_attention(x, x, x)
+    # exact: x @ I adds exact zeros to x, so lesson 2's function gets the same numbers
     assert torch.equal(output, expected_output) and torch.equal(weights, expected_weights)

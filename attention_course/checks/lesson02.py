@@ -12,7 +12,8 @@ import torch
 
 from .. import lookup, scaling
 from ..attention import softmax
-from .core import CheckFailed, as_array, check, close, diagnose
+from .core import CheckFailed, as_array, check, close
+from .lesson01 import _diagnose
 
 __all__ = ["attention_matrix", "attention_one_query", "first_saturated_d_k", "scale_factor", "weight_gradient"]
 
@@ -72,11 +73,11 @@ def attention_one_query(learner) -> str:
                 got, learner.name, case, weights.shape, "the weights"), weights):
             raise CheckFailed(f"On {case}, you returned the weights; return the output, weights @ V.")
         got = as_array(got, learner.name, case, expected.shape, "one output vector of width d_v")
-        diagnose(got, learner.name, case, expected, [
+        _diagnose(got, learner.name, case, expected, [
             *[(_attention(q[None], K, V, c)[0][0], message) for c, message in _scale_mistakes(d_k, n)],
             (V[np.argmax(K @ q)], "you returned the value of the best key; attention blends all values by weight."),
             (V.mean(axis=0), "you returned the plain average of the values; weight each value by its weight."),
-        ])
+        ], scale=np.abs(V).max())  # the output is a weighted mean of the values
     return f"all {len(cases)} cases pass, d_k from 4 to 64."
 
 
@@ -144,7 +145,7 @@ def attention_matrix(learner) -> str:
                           "you multiplied Q by K; the scores are Q @ K.T, every query against every key."))
         wrong.append(((Q @ K.swapaxes(-1, -2) / math.sqrt(d_k)) @ V,
                       "you skipped the softmax: turn the scores into weights with stable_softmax before @ V."))
-        diagnose(got, learner.name, case, expected, wrong)
+        _diagnose(got, learner.name, case, expected, wrong, scale=np.abs(V).max())  # weighted means of the values
     if _has_python_loop(learner.answer):
         raise CheckFailed(
             "Your attention_matrix gives the right numbers but uses a Python loop; compute every query at once "
@@ -221,13 +222,14 @@ def weight_gradient(learner) -> str:
             raise CheckFailed(f"On {case}, your result has shape {np.shape(got)}; return one row per key, "
                               f"shape {expected.shape} (N, d_k).")
         got = as_array(got, learner.name, case, expected.shape, "one row of d_k numbers per key")
-        diagnose(got, learner.name, case, expected, [
+        # Row i is c w_i (k_i - w @ K): a difference of keys, so its rounding follows c times the size of the keys.
+        _diagnose(got, learner.name, case, expected, [
             (expected / c, "you left out the factor c; the scores are c * (K @ q), so every gradient carries c."),
             (c * w[:, None] * K, "subtract the weighted mean key, w @ K, from every key before multiplying by w."),
             (c * w[:, None] * (K - K.mean(axis=0)), "the mean key must be weighted by w: use w @ K, not K.mean(axis=0)."),
             (c * (K - w @ K), "multiply each row by its weight w_i: row i is c * w_i * (k_i - w @ K)."),
             (-expected, "your gradient has the wrong sign: a key that is pulled towards the query gains weight."),
-        ])
+        ], scale=abs(c) * np.abs(K).max())
     return f"all {len(cases)} cases match PyTorch's autograd."
 
 
