@@ -2,6 +2,11 @@
 
 Each tests/test_checks_lessonNN.py holds the lesson's SOLUTIONS (check name -> a correct answer) and its
 realistic wrong answers; this module takes the SOLUTIONS and holds every check to the shared contract.
+
+Every check calls the learner's code through checks.core.Learner, which turns an error, a stub or something
+not callable into a sentence the same way for all of them. So what depends on the check (its solution, its
+wrong answers, its hint, how it reaches the learner's code and reads what comes back) is tested on every
+check, and the kinds of error and of non-function are tested once each, on two checks.
 """
 
 from __future__ import annotations
@@ -40,25 +45,26 @@ def test_the_solution_passes(number, name, capsys):
     assert out.startswith("✔") and name in out and result.message in out
 
 
+def stub(*args):
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
 @pytest.mark.parametrize(("number", "name"), CASES)
 def test_a_stub_is_not_attempted_and_does_not_raise(number, name, capsys):
-    def stub(*args):
-        # YOUR CODE HERE
-        raise NotImplementedError()
-
     result = getattr(checks, name)(stub)
     assert result.status == "not attempted"
     out = capsys.readouterr().out
-    assert "not attempted yet" in out and "✔" not in out
+    assert out == result.message + "\n" and "not attempted yet" in out  # that one line, nothing else
 
 
 WRONG = [(number, *wrong) for number in checks.LESSONS
          for wrong in importlib.import_module(f"test_checks_lesson{number:02d}").WRONG]
 
 
-@pytest.mark.parametrize(("number", "name"), CASES)
-def test_at_least_three_realistic_wrong_answers_per_check(number, name):
-    assert sum(1 for lesson, check, _, _ in WRONG if (lesson, check) == (number, name)) >= 3
+def test_at_least_three_realistic_wrong_answers_per_check():
+    counts = {case: sum(1 for lesson, check, _, _ in WRONG if (lesson, check) == case) for case in CASES}
+    assert all(count >= 3 for count in counts.values()), {case: n for case, n in counts.items() if n < 3}
 
 
 @pytest.mark.parametrize(("number", "name", "answer", "needles"), WRONG,
@@ -76,10 +82,7 @@ def test_a_failure_is_an_assertion_error():
     assert issubclass(checks.CheckFailed, AssertionError)  # nbval and graders count it as a failed cell
 
 
-@pytest.mark.parametrize(("number", "name"), CASES)
-@pytest.mark.parametrize("error", [ZeroDivisionError("division by zero"), KeyError("k"),
-                                   TypeError("unsupported operand"), IndexError("index 9 is out of bounds")])
-def test_an_error_in_the_learners_code_is_named_with_a_hint(number, name, error):
+def _error_is_named(name, error):
     def broken(*args):
         raise error
 
@@ -88,6 +91,25 @@ def test_an_error_in_the_learners_code_is_named_with_a_hint(number, name, error)
     message = assert_one_sentence(caught.value)
     assert type(error).__name__ in message and "Hint:" in message
     assert caught.value.__suppress_context__  # no chained traceback behind the sentence
+    return message
+
+
+@pytest.mark.parametrize(("number", "name"), CASES)
+def test_an_error_in_the_learners_code_is_named_with_a_hint(number, name):
+    message = _error_is_named(name, ZeroDivisionError("division by zero"))
+    assert message.startswith(f"Your {name} raised ZeroDivisionError (division by zero) on ")  # on which case
+    assert len(message.split("Hint: ")[1]) > 20  # the check's own hint
+
+
+ERRORS = [KeyError("k"), TypeError("unsupported operand"), IndexError("index 9 is out of bounds"),
+          RuntimeError("shape mismatch: " + "a very long message from deep inside torch " * 20)]
+
+
+@pytest.mark.parametrize("name", ["softmax", "split_heads"])
+@pytest.mark.parametrize("error", ERRORS, ids=lambda error: type(error).__name__)
+def test_every_kind_of_error_is_named_in_one_short_sentence(name, error):
+    message = _error_is_named(name, error)
+    assert str(error)[:100] in message  # the error's own words, cut short if long (assert_one_sentence: < 500)
 
 
 @pytest.mark.parametrize(("number", "name"), CASES)
@@ -98,10 +120,19 @@ def test_returning_none_is_explained(number, name):
     assert "return" in message or "None" in message
 
 
-@pytest.mark.parametrize(("number", "name"), CASES)
-@pytest.mark.parametrize("not_a_function", [3.0, "answer", None, torch.eye(2)])
-def test_passing_something_not_callable_is_explained(number, name, not_a_function):
+def _not_callable_is_explained(name, not_a_function):
     with pytest.raises(checks.CheckFailed) as caught:
         getattr(checks, name)(not_a_function)
     message = assert_one_sentence(caught.value)
     assert "expects your function itself" in message and f"checks.{name}({name})" in message
+
+
+@pytest.mark.parametrize(("number", "name"), CASES)
+def test_passing_something_not_callable_is_explained(number, name):
+    _not_callable_is_explained(name, None)  # e.g. checks.softmax(softmax(x)) where softmax forgot `return`
+
+
+@pytest.mark.parametrize("name", ["softmax", "split_heads"])
+@pytest.mark.parametrize("not_a_function", [3.0, "answer", torch.eye(2)], ids=["float", "str", "tensor"])
+def test_every_kind_of_non_function_is_explained(name, not_a_function):
+    _not_callable_is_explained(name, not_a_function)

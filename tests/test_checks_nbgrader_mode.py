@@ -11,7 +11,9 @@ from check_helpers import assert_one_sentence
 from attention_course import checks
 from attention_course.checks.core import NotAttemptedYet
 
-NAMES = sorted(name for module in checks.LESSONS.values() for name in module.__all__)
+# Every check reaches a stub through checks.core, which decides between "not attempted yet" and NotAttemptedYet;
+# that each check reaches the stub, and prints nothing else, is held for every check in test_checks_contract.py
+NAMES = ["softmax", "greedy_decode"]
 
 
 def stub(*args):

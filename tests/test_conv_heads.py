@@ -11,11 +11,12 @@ from attention_course import conv_heads
 from attention_course import self_attention as sa
 
 
-@pytest.mark.parametrize(("d_in", "d_out", "k", "T"), [(4, 5, 3, 8), (6, 6, 3, 1), (3, 7, 5, 9), (2, 2, 1, 4)])
-@pytest.mark.parametrize("seed", [0, 1])
-@pytest.mark.parametrize("bias", [True, False])
-def test_equals_conv1d(d_in, d_out, k, T, seed, bias):
-    torch.manual_seed(seed)
+# kernel 3 with and without a bias, a one-token input (every neighbour is padding), kernel 5, kernel 1 (one head)
+@pytest.mark.parametrize(("d_in", "d_out", "k", "T", "bias"), [(4, 5, 3, 8, True), (4, 5, 3, 8, False),
+                                                            (6, 6, 3, 1, True), (3, 7, 5, 9, False),
+                                                            (2, 2, 1, 4, True)])
+def test_equals_conv1d(d_in, d_out, k, T, bias):
+    torch.manual_seed(0)
     conv = nn.Conv1d(d_in, d_out, k, padding=k // 2, bias=bias)
     x = torch.randn(3, T, d_in)
     layer = conv_heads.ConvAsAttention.from_conv1d(conv)
@@ -49,7 +50,8 @@ def test_sentence_heads_are_distributions_and_deterministic(kind):
     assert weights.shape == (len(conv_heads.head_names(kind)), 4, 4)
     sums = weights.sum(-1)
     assert torch.all((sums - 1).abs() < 1e-5) or kind == "convolution heads"
-    torch.testing.assert_close(weights, conv_heads.sentence_heads(kind))
+    # exact: the same function on the same input in one process
+    torch.testing.assert_close(weights, conv_heads.sentence_heads(kind), atol=0, rtol=0)
 
 
 def test_structured_head_0_is_lesson_3s_attention():

@@ -17,7 +17,7 @@ from attention_course.self_attention import count_flops
 # ---------------------------------------------------------------- the slope fit
 
 
-@pytest.mark.parametrize("power", [0.5, 1.0, 2.0, 3.0])
+@pytest.mark.parametrize("power", [0.5, 3.0])  # a fraction and the largest power the lesson fits
 def test_fit_slope_recovers_the_power_of_a_clean_curve(power):
     lengths = [64, 128, 256, 512, 1024]
     assert cost.fit_slope(lengths, [7e-6 * T**power for T in lengths]) == pytest.approx(power)
@@ -106,13 +106,13 @@ def test_crossover_interpolates_on_log_log_axes():
 
 
 @pytest.mark.parametrize("kind", cost.LAYER_KINDS)
-@pytest.mark.parametrize(("T", "d_model"), [(16, 8), (40, 32), (7, 12)])
+@pytest.mark.parametrize(("T", "d_model"), [(16, 8), (7, 12)])  # T above and below d_model: no term can hide
 def test_layer_flops_match_torchs_flop_counter(kind, T, d_model):
     layer = cost.make_layer(kind, d_model)
     assert cost.layer_flops(kind, T, d_model) == count_flops(layer, torch.randn(1, T, d_model))
 
 
-@pytest.mark.parametrize(("T", "d_model"), [(10, 8), (100, 64), (3, 512)])
+@pytest.mark.parametrize(("T", "d_model"), [(10, 8), (3, 512)])
 def test_attention_flops_is_the_layer_count(T, d_model):
     assert cost.attention_flops(T, d_model) == count_flops(cost.make_layer("self-attention", d_model, num_heads=4),
                                                            torch.randn(1, T, d_model))
@@ -146,8 +146,9 @@ def test_peak_memory_is_measured_without_gradients():
     assert cost.peak_memory_bytes(lambda: (x @ x).exp()) < 3 * 100 * 100 * 4  # nothing kept for backward
 
 
-@pytest.mark.parametrize(("kind", "num_heads"), [("self-attention", 1), ("self-attention", 4), ("feed-forward", 1)])
-@pytest.mark.parametrize("T", [128, 512])
+# attention at two lengths (its T x T part grows fourfold per doubling), with 4 heads (4 matrices), the FFN
+@pytest.mark.parametrize(("kind", "num_heads", "T"), [("self-attention", 1, 128), ("self-attention", 1, 512),
+                                                      ("self-attention", 4, 512), ("feed-forward", 1, 512)])
 def test_the_memory_formula_is_what_torch_allocates(kind, num_heads, T):
     layer = cost.make_layer(kind, 32, num_heads=num_heads)
     x = torch.randn(1, T, 32)
@@ -196,7 +197,8 @@ def test_graph_depth_needs_a_graph():
     assert cost.graph_depth(x.exp().sin()) == 3  # exp, sin, and the leaf's accumulator
 
 
-@pytest.mark.parametrize(("T", "kernel_size", "expected"), [(8, 3, 7), (9, 5, 4), (10, 5, 5), (5, 3, 4)])
+# kernel 3; kernel 5 where (T - 1) / 2 is whole, and where it rounds up
+@pytest.mark.parametrize(("T", "kernel_size", "expected"), [(8, 3, 7), (9, 5, 4), (10, 5, 5)])
 def test_a_stack_of_convolutions_needs_about_T_over_k_layers(T, kernel_size, expected):
     layers = [cost.make_layer("convolution", 4, kernel_size=kernel_size, seed=i) for i in range(T)]
     assert cost.layers_to_reach(layers, torch.randn(1, T, 4)) == expected == math.ceil((T - 1) / (kernel_size // 2))
@@ -225,14 +227,16 @@ def test_a_recurrent_layers_dependence_fades_along_its_path():
 # ---------------------------------------------------------------- attention one block at a time
 
 
-@pytest.mark.parametrize("block_size", [1, 7, 64, 100, 1000])
-@pytest.mark.parametrize("seed", [0, 1])
-def test_blocked_attention_is_exact(block_size, seed):
-    generator = torch.Generator().manual_seed(seed)
+# one key per block, blocks of 7 with a shorter last one (37 keys), one block holding every key
+@pytest.mark.parametrize("block_size", [1, 7, 64])
+def test_blocked_attention_is_exact(block_size):
+    generator = torch.Generator().manual_seed(0)
     q = torch.randn(2, 3, 100, 16, generator=generator, dtype=torch.float64)  # (B, h, T_q, d_k)
     k = torch.randn(2, 3, 37, 16, generator=generator, dtype=torch.float64)  # (B, h, T_k, d_k)
     v = torch.randn(2, 3, 37, 5, generator=generator, dtype=torch.float64)  # (B, h, T_k, d_v)
     got = cost.blocked_attention(q, k, v, block_size)
+    # "exact" as mathematics: other summation orders, so float64 rounding (1e-16) under the default float64
+    # tolerance (rtol 1e-7, atol 1e-7)
     torch.testing.assert_close(got, F.scaled_dot_product_attention(q, k, v))
     torch.testing.assert_close(got, scaled_dot_product_attention(q, k, v)[0])
 

@@ -11,11 +11,10 @@ from attention_course import normalization
 from attention_course.transformer import EncoderLayer
 
 
-@pytest.mark.parametrize("shape", [(2, 3, 5), (4, 8), (1, 1, 16), (3, 2, 2, 6)])
-@pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize("eps", [1e-5, 0.3])
-def test_layer_norm_equals_torch(shape, seed, eps):
-    generator = torch.Generator().manual_seed(seed)
+# a batch, a plain (T, d) matrix, one token, a 4-d tensor; a tiny eps and one large enough to matter
+@pytest.mark.parametrize(("shape", "eps"), [((2, 3, 5), 1e-5), ((4, 8), 0.3), ((1, 1, 16), 1e-5), ((3, 2, 2, 6), 0.3)])
+def test_layer_norm_equals_torch(shape, eps):
+    generator = torch.Generator().manual_seed(0)
     x = torch.randn(*shape, generator=generator, dtype=torch.float64) * 4 + 1
     norm = nn.LayerNorm(shape[-1], eps=eps).double()
     with torch.no_grad():
@@ -31,10 +30,9 @@ def test_layer_norm_of_a_constant_token_is_beta():
     torch.testing.assert_close(out, beta.expand(1, 2, 4))
 
 
-@pytest.mark.parametrize(("B", "T", "d_model"), [(2, 3, 4), (4, 7, 8), (1, 5, 3)])
-@pytest.mark.parametrize("seed", [0, 1])
-def test_batch_norm_equals_torch_batchnorm1d_in_training_mode(B, T, d_model, seed):
-    generator = torch.Generator().manual_seed(seed)
+@pytest.mark.parametrize(("B", "T", "d_model"), [(2, 3, 4), (1, 5, 3)])  # a batch, and one sentence alone
+def test_batch_norm_equals_torch_batchnorm1d_in_training_mode(B, T, d_model):
+    generator = torch.Generator().manual_seed(0)
     x = torch.randn(B, T, d_model, generator=generator, dtype=torch.float64) * 2 - 1
     norm = nn.BatchNorm1d(d_model).double().train()
     with torch.no_grad():
@@ -94,7 +92,8 @@ def test_gradient_norms_one_per_layer_and_the_placements_differ():
     assert len(post) == len(pre) == 12 and all(g > 0 for g in post + pre)
     assert post[-1] > 1.5 * sorted(post)[6]  # post-norm: the last layer's gradient stands out
     assert pre[0] > pre[-1]  # pre-norm: gradients fall from the first layer to the last
-    assert normalization.layer_gradient_norms(False, num_layers=12) == post  # seeded
+    # exact: seeded, and the same path in the same process gives the same numbers
+    assert normalization.layer_gradient_norms(False, num_layers=12) == post
 
 
 def test_count_task_batch_counts_each_digit():
@@ -109,10 +108,13 @@ def test_training_is_seeded_and_restores_the_thread_count():
     threads = torch.get_num_threads()
     first = normalization.train_count_task(True, steps=5)
     assert torch.get_num_threads() == threads
+    # exact: seeded and single-threaded, the same path in the same process gives the same numbers
     assert first == normalization.train_count_task(True, steps=5) and len(first) == 5
 
 
 def test_without_warm_up_pre_norm_learns_and_post_norm_stalls():
+    # the lesson's 200 steps: pre-norm's loss only leaves post-norm's after about 150 of them (a gap of 0.64
+    # at 200, 0.005 at 120), so a shorter run would not show the difference
     post = normalization.train_count_task(False)
     pre = normalization.train_count_task(True)
     assert sum(pre[-20:]) / 20 < sum(post[-20:]) / 20 - 0.3

@@ -30,8 +30,8 @@ SIZES = [(2, 5, 7, 16, 4, 64), (3, 4, 3, 8, 2, 32), (1, 1, 6, 12, 3, 48)]  # B, 
 
 @pytest.mark.parametrize("norm_first", [False, True])
 @pytest.mark.parametrize(("B", "T_tgt", "T_src", "d_model", "h", "d_ff"), SIZES)
-@pytest.mark.parametrize("seed", [0, 1])
-def test_layer_equals_torch_in_eval_mode(norm_first, B, T_tgt, T_src, d_model, h, d_ff, seed):
+def test_layer_equals_torch_in_eval_mode(norm_first, B, T_tgt, T_src, d_model, h, d_ff):
+    seed = 0
     torch.manual_seed(seed)
     theirs = nn.TransformerDecoderLayer(d_model, h, d_ff, dropout=0.1, batch_first=True,
                                         norm_first=norm_first).eval()
@@ -60,8 +60,8 @@ def test_layer_with_target_padding_equals_torch(norm_first):
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
-@pytest.mark.parametrize("num_layers", [1, 3])
-def test_stack_equals_torch(norm_first, num_layers):
+def test_stack_equals_torch(norm_first):
+    num_layers = 3
     torch.manual_seed(num_layers)
     layer = nn.TransformerDecoderLayer(16, 2, 64, batch_first=True, norm_first=norm_first)
     theirs = nn.TransformerDecoder(layer, num_layers, norm=nn.LayerNorm(16) if norm_first else None).eval()
@@ -93,14 +93,14 @@ def test_attention_weights_are_kept_with_their_shapes():
     layer(y, memory, masking.causal_mask(3), src_real)
     assert layer.self_attention_weights.shape == (2, 2, 3, 3)
     assert layer.cross_attention_weights.shape == (2, 2, 3, 5)
-    assert (layer.self_attention_weights.triu(1) == 0).all()
+    assert (layer.self_attention_weights.triu(1) == 0).all()  # exact: a hidden key's weight is exp(-inf) = 0
     padded = ~src_real[:, 0, 0]  # (B, T_src)
     assert (layer.cross_attention_weights.permute(0, 3, 1, 2)[padded] == 0).all()
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
-@pytest.mark.parametrize("t", [0, 2, 4])
-def test_leakage_changing_target_t_changes_nothing_before_t(norm_first, t):
+def test_leakage_changing_target_t_changes_nothing_before_t(norm_first):
+    t = 2  # positions on both sides of it
     torch.manual_seed(t)
     layer = Decoder(2, 8, 2, 16, dropout=0.0, norm_first=norm_first).eval()
     y, memory, src_real = _inputs(t, 1, 5, 4, 8)
@@ -109,6 +109,7 @@ def test_leakage_changing_target_t_changes_nothing_before_t(norm_first, t):
     with torch.no_grad():
         before = layer(y, memory, masking.causal_mask(5), src_real)
         after = layer(changed, memory, masking.causal_mask(5), src_real)
+    # bit for bit, which is exact here: a hidden key's weight is exp(-inf) = 0 and both passes have the same shapes
     assert masking.changed_positions(before, after) == list(range(t, 5))
 
 
@@ -144,7 +145,7 @@ def test_train_mode_dropout_changes_the_output():
     first, second = layer(y, memory), layer(y, memory)
     assert not torch.allclose(first, second)
     layer.eval()
-    torch.testing.assert_close(layer(y, memory), layer(y, memory))
+    torch.testing.assert_close(layer(y, memory), layer(y, memory), atol=0, rtol=0)  # exact: the same call, no dropout
 
 
 def test_from_torch_refuses_what_it_cannot_copy():

@@ -9,7 +9,7 @@ from torch import nn
 from attention_course import normalization
 from attention_course.transformer import Encoder, EncoderLayer, FeedForward
 
-SIZES = [(16, 4, 64), (32, 8, 48), (12, 1, 12), (24, 3, 96)]  # (d_model, num_heads, d_ff), some d_ff != 4 d_model
+SIZES = [(16, 4, 64), (12, 1, 12)]  # (d_model, num_heads, d_ff): the usual shape, and one head with d_ff = d_model
 
 
 def _batch(seed, d_model, lengths):
@@ -23,8 +23,8 @@ def _batch(seed, d_model, lengths):
 
 @pytest.mark.parametrize("norm_first", [False, True])
 @pytest.mark.parametrize(("d_model", "num_heads", "d_ff"), SIZES)
-@pytest.mark.parametrize("seed", [0, 1])
-def test_encoder_layer_equals_torch_with_padding(norm_first, d_model, num_heads, d_ff, seed):
+def test_encoder_layer_equals_torch_with_padding(norm_first, d_model, num_heads, d_ff):
+    seed = 0
     torch.manual_seed(seed)
     theirs = nn.TransformerEncoderLayer(d_model, num_heads, d_ff, dropout=0.1, batch_first=True,
                                         norm_first=norm_first).eval()
@@ -60,14 +60,13 @@ def test_from_torch_keeps_settings_and_records_attention_weights():
     ours.eval()(x, mask)
     weights = ours.attention_weights  # (B, h, T, T)
     assert weights.shape == (2, 4, 5, 5)
-    assert (weights[1, :, :, 3:] == 0).all()  # the pads of sentence 1 get no weight
+    assert (weights[1, :, :, 3:] == 0).all()  # the pads of sentence 1 get no weight: exp(-inf) is exactly 0
     torch.testing.assert_close(weights.sum(-1), torch.ones(2, 4, 5))
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
-@pytest.mark.parametrize("num_layers", [1, 3])
-@pytest.mark.parametrize("seed", [0, 1])
-def test_encoder_stack_equals_torch(norm_first, num_layers, seed):
+def test_encoder_stack_equals_torch(norm_first):
+    num_layers, seed = 3, 0
     torch.manual_seed(seed)
     layer = nn.TransformerEncoderLayer(16, 4, 64, batch_first=True, norm_first=norm_first)
     theirs = nn.TransformerEncoder(layer, num_layers, norm=nn.LayerNorm(16) if norm_first else None,
@@ -85,8 +84,8 @@ def test_encoder_from_torch_refuses_a_stack_whose_final_norm_does_not_fit():
         normalization.encoder_from_torch(nn.TransformerEncoder(layer, 2, enable_nested_tensor=False))
 
 
-@pytest.mark.parametrize(("d_model", "num_heads", "d_ff"), [*SIZES, (512, 8, 2048)])
-@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize(("d_model", "num_heads", "d_ff", "norm_first"), [(24, 3, 96, False), (12, 1, 12, True),
+                                                                        (512, 8, 2048, True)])
 def test_parameter_counts_equal_torch_and_the_formula(d_model, num_heads, d_ff, norm_first):
     def count(module):
         return sum(p.numel() for p in module.parameters())
@@ -111,7 +110,7 @@ def test_train_mode_dropout_changes_the_output_and_eval_mode_does_not(norm_first
     torch.manual_seed(0)
     assert not torch.allclose(layer(x, mask), layer(x, mask))
     layer.eval()
-    torch.testing.assert_close(layer(x, mask), layer(x, mask))
+    torch.testing.assert_close(layer(x, mask), layer(x, mask), atol=0, rtol=0)  # exact: the same call, no dropout
 
 
 def test_without_dropout_train_and_eval_agree():
@@ -120,7 +119,7 @@ def test_without_dropout_train_and_eval_agree():
     torch.testing.assert_close(layer.train()(x, mask), layer.eval()(x, mask))
 
 
-@pytest.mark.parametrize(("B", "T", "d_model", "d_ff"), [(2, 5, 8, 32), (1, 1, 4, 16), (3, 7, 16, 10)])
+@pytest.mark.parametrize(("B", "T", "d_model", "d_ff"), [(2, 5, 8, 32), (1, 1, 4, 16)])
 def test_feed_forward_shapes_and_positionwise(B, T, d_model, d_ff):
     torch.manual_seed(0)
     ffn = FeedForward(d_model, d_ff, dropout=0.1).eval()
@@ -128,6 +127,8 @@ def test_feed_forward_shapes_and_positionwise(B, T, d_model, d_ff):
     out = ffn(x)
     assert out.shape == (B, T, d_model)
     one_by_one = torch.stack([torch.stack([ffn(x[b, t][None, None])[0, 0] for t in range(T)]) for b in range(B)])
+    # one token at a time and by matmul are other kernels than the batched Linear: float32 ulps; the default
+    # float32 tolerance (rtol 1.3e-6, atol 1e-5) is far below what mixing tokens would move
     torch.testing.assert_close(out, one_by_one)
     expected = torch.relu(x @ ffn.linear1.weight.T + ffn.linear1.bias) @ ffn.linear2.weight.T + ffn.linear2.bias
     torch.testing.assert_close(out, expected)

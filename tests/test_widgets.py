@@ -29,13 +29,13 @@ def top_title(state) -> str:
 # ---------------------------------------------------------------- lookup_state, the widget's plain function
 
 
-@pytest.mark.parametrize(("text", "title"), [
-    ("cat piano", "Cat plays the piano"),
-    ("lasagna recipe", "10 SHOCKING kitchen hacks!!!"),
-    ("bach cello", "Bach: cello suite no. 1"),
-    ("physics purr", "10 SHOCKING kitchen hacks!!!"),  # the dot product favours the long clickbait key
+# the temperature scales every score alike, so it never changes the top video: two texts at each of two
+@pytest.mark.parametrize(("text", "title", "temperature"), [
+    ("cat piano", "Cat plays the piano", 1.0),
+    ("lasagna recipe", "10 SHOCKING kitchen hacks!!!", 0.1),
+    ("bach cello", "Bach: cello suite no. 1", 0.1),
+    ("physics purr", "10 SHOCKING kitchen hacks!!!", 1.0),  # the dot product favours the long clickbait key
 ])
-@pytest.mark.parametrize("temperature", [0.1, 1.0])
 def test_lookup_state_names_the_top_video(text, title, temperature):
     state = widgets.lookup_state(text, temperature)
     assert top_title(state) == title
@@ -45,14 +45,15 @@ def test_lookup_state_names_the_top_video(text, title, temperature):
     assert state.output.shape == (lookup.VALUES.shape[1],)
 
 
-@pytest.mark.parametrize("text", ["cat piano", "why onions", "music", ""])
-@pytest.mark.parametrize("temperature", [0.01, 0.3, 1.0, 7.5, 100.0])
+# each text once, across the slider (its two ends, and a cold, a middle and a hot setting between)
+@pytest.mark.parametrize(("text", "temperature"), [("cat piano", 0.01), ("why onions", 0.3), ("music", 7.5),
+                                                   ("", 1.0), ("cat piano", 100.0)])
 def test_lookup_state_agrees_with_soft_lookup(text, temperature):
     state = widgets.lookup_state(text, temperature)
     output, weights = lookup.soft_lookup(lookup.embed_query(text), lookup.KEYS, lookup.VALUES, temperature)
-    np.testing.assert_allclose(state.weights, weights)
+    np.testing.assert_allclose(state.weights, weights)  # the same function on the same input: rtol 1e-7 is ample
     np.testing.assert_allclose(state.output, output)
-    np.testing.assert_array_equal(state.query, lookup.embed_query(text))
+    np.testing.assert_array_equal(state.query, lookup.embed_query(text))  # exact: the same function, same input
     assert f"(entropy {lookup.entropy_bits(weights):.2f} bits)" in state.message
     assert f"{output[0]:.1f} minutes" in state.message
 
@@ -62,8 +63,9 @@ def test_lookup_state_says_what_it_understood():
     assert "Understood: <b>cat piano</b>" in state.message
 
 
-@pytest.mark.parametrize("temperature", [0.01, 100.0])  # the slider's ends: 10**-2 and 10**2
-@pytest.mark.parametrize("text", ["cat piano", "lasagna recipe cooking food kitchen", "cat cat cat cat cat cat"])
+# the cold end with ever larger scores (more matching words), where exp could overflow; the hot end once
+@pytest.mark.parametrize(("text", "temperature"), [("cat piano", 0.01), ("lasagna recipe cooking food kitchen", 0.01),
+                                                   ("cat cat cat cat cat cat", 0.01), ("cat cat cat cat cat cat", 100.0)])
 def test_slider_extremes_give_finite_weights(text, temperature):
     state = widgets.lookup_state(text, temperature)
     assert np.isfinite(state.weights).all() and np.isfinite(state.output).all()
@@ -79,11 +81,11 @@ def test_low_and_high_temperature_ends():
     assert "(entropy 3.00 bits)" in hot.message
 
 
-@pytest.mark.parametrize("temperature", [0, 0.0, -1.0, -1e-9, float("nan"), float("inf"), float("-inf")])
+@pytest.mark.parametrize("temperature", [0, -1e-9, float("nan"), float("inf"), float("-inf")])
 def test_bad_temperature_gives_a_message_not_an_exception(temperature):
     state = widgets.lookup_state("cat piano", temperature)
     assert state.message == "The temperature must be a positive number."
-    np.testing.assert_array_equal(state.weights, np.zeros(len(lookup.TITLES)))
+    np.testing.assert_array_equal(state.weights, np.zeros(len(lookup.TITLES)))  # exact: zeros, no arithmetic
     assert np.isfinite(state.output).all()
 
 

@@ -20,13 +20,14 @@ def _close_figures():
     plt.close("all")
 
 
-@pytest.mark.parametrize("step", range(6))
+@pytest.mark.parametrize("step", [0, 5])  # the first step (only the start token read) and the last
 def test_state_follows_the_generation_trace(step):
     state = widgets.decoder_step_state(decoding.EXAMPLE, step)
     trace = decoding.generation_trace(decoding.trained_reverser().model, decoding.EXAMPLE)
     assert state.step == step and state.written == trace[step].written
     assert state.read == trace[step].read
     assert state.self_weights.shape == (step + 1, step + 1) and state.cross_weights.shape == (step + 1, 6)
+    # the same function, the same trained model and input, the same path: rtol 1e-7 is ample
     np.testing.assert_allclose(state.cross_weights, trace[step].cross_weights.mean(dim=0).numpy())
     assert state.output == "451703"
     assert f"Step {step}: the decoder has read" in state.message

@@ -103,7 +103,8 @@ def test_the_static_figure_has_a_row_per_input_and_a_column_per_layer_with_one_c
 
 
 def test_the_training_figure_has_three_panels():
-    run = dates.train(dates.Config(steps=20, warmup=5), progress=False, eval_every=10, held_out=dates.sample(20, seed=1, split="validation"))
+    run = dates.train(dates.Config(steps=4, warmup=2), progress=False, eval_every=2,
+                      held_out=dates.sample(5, seed=1, split="validation"))  # a real run, as short as can be
     fig = plots.date_training(run)
     assert len(fig.axes) == 3
-    assert len(fig.axes[2].lines[0].get_xdata()) == 2  # validation at steps 10 and 20
+    assert len(fig.axes[2].lines[0].get_xdata()) == 2  # validation at steps 2 and 4
