@@ -9,7 +9,7 @@ import re
 import pytest
 import torch
 
-from attention_course import dates
+from attention_course import dates, runtime
 
 # ---------------------------------------------------------------- writing dates
 
@@ -169,10 +169,11 @@ def test_a_short_training_run_learns(short_run):
 def test_a_run_keeps_the_model_of_every_evaluation(short_run):
     assert sorted(short_run.snapshots) == [200, 400]
     held_out = dates.sample(300, seed=1, split="validation")
-    # exact: train() evaluated with dates.THREADS threads; with those, the same weights on the same batch take
-    # the same path, while another thread count could flip an argmax on a near tie of a half-trained model
+    # exact: train() evaluated on runtime.TRAINING_THREADS threads; with those, the same weights on the same
+    # batch take the same path, while another thread count could flip an argmax on a near tie of a half-trained
+    # model
     threads = torch.get_num_threads()
-    torch.set_num_threads(dates.THREADS)
+    torch.set_num_threads(runtime.TRAINING_THREADS)
     try:
         assert dates.accuracy(short_run.model_at(200), held_out) == short_run.validation[200]
         assert dates.accuracy(short_run.model_at(400), held_out) == short_run.validation[400]
