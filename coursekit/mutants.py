@@ -192,37 +192,48 @@ def apply(tree: Path, mutant: Mutant) -> str:
     return text
 
 
-def related_first(tree: Path, mutant: Mutant, pytest_args: list[str]) -> list[str]:
-    """The pytest arguments with each folder spelled out as its test files, the mutated module's own first
-    (tests/test_<module>*.py, or test_checks_lessonNN.py for checks/lessonNN.py): with -x, a caught mutant
-    then stops early. Which tests run, and so the verdict, is the same."""
+def related_tests(tree: Path, mutant: Mutant, pytest_args: list[str]) -> list[str]:
+    """The test files among `pytest_args` (folders spelled out) that are the mutated module's own:
+    tests/test_<module>*.py, or test_checks_<lessonNN>.py for checks/lessonNN.py, or test_checks_* for the
+    checks' core. Options such as -m are kept."""
     stem = Path(mutant.path).stem
-    words = {"core": "checks", "__init__": "checks"}.get(stem, stem)
-    files, others = [], []
-    for arg in pytest_args:
-        folder = tree / arg
-        if not arg.startswith("-") and folder.is_dir():
-            found = sorted(str(p.relative_to(tree)) for p in folder.glob("test_*.py"))
-            files += [f for f in found if words in Path(f).stem]
-            others += [f for f in found if words not in Path(f).stem]
-        else:
-            others.append(arg)
+    word = {"core": "checks", "__init__": "checks"}.get(stem, stem)
     ignored = {arg.split("=", 1)[1] for arg in pytest_args if arg.startswith("--ignore=")}
-    return [arg for arg in files + others if arg not in ignored]
+    files, options = [], []
+    for arg in pytest_args:
+        path = tree / arg.split("::")[0]
+        if not path.exists():
+            options.append(arg)  # an option or an option's value, such as -m "not notebooks"
+        elif path.is_dir():
+            files += [str(p.relative_to(tree)) for p in sorted(path.glob("test_*.py"))
+                      if word in p.stem and str(p.relative_to(tree)) not in ignored]
+        elif word in path.stem:
+            files.append(arg)
+    return files + options if files else []
+
+
+def _pytest(tree: Path, args: list[str], cap: float) -> tuple[int, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS",)}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # each mutant is imported fresh, never from a stale .pyc
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header", *args]
+    result = subprocess.run(command, check=False, cwd=tree, env=env, capture_output=True, text=True, timeout=cap)
+    failed = next((line.split(" ")[1] for line in result.stdout.splitlines() if line.startswith("FAILED ")), "")
+    return result.returncode, failed
 
 
 def run_one(tree: Path, mutant: Mutant, pytest_args: list[str], cap: float) -> dict:
-    pytest_args = related_first(tree, mutant, pytest_args)
+    """Caught when a test fails: first the mutated module's own tests (quick to collect), then, if they all
+    pass, every test in `pytest_args`. The verdict is the one the whole set alone would give."""
     original = apply(tree, mutant)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS",)}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"  # each mutant is imported fresh, never from a stale .pyc
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header", *pytest_args]
     start = time.perf_counter()
     try:
-        result = subprocess.run(command, check=False, cwd=tree, env=env, capture_output=True, text=True,
-                                timeout=cap)
-        verdict = "survived" if result.returncode == 0 else "caught"
-        failed = next((line.split(" ")[1] for line in result.stdout.splitlines() if line.startswith("FAILED ")), "")
+        code, failed = 0, ""
+        related = related_tests(tree, mutant, pytest_args)
+        if related:
+            code, failed = _pytest(tree, related, cap)
+        if code == 0:
+            code, failed = _pytest(tree, pytest_args, cap)
+        verdict = "survived" if code == 0 else "caught"
     except subprocess.TimeoutExpired:
         verdict, failed = "timed out", ""
     finally:
