@@ -5,7 +5,7 @@
   spinning, so a busy machine does not slow the suite down several times over.
 - The lessons run twice, in two book builds (tests/builds.py). A build starts in the background as soon
   as collection finds a test that asks for it (the fixtures `book_build` and `nosolutions_build`), and
-  runs beside the other tests.
+  runs beside the other tests; the tests that read a build run last.
 - Tests that execute notebooks or build books carry the marker `notebooks`; `make quick` leaves them out.
 """
 
@@ -24,6 +24,8 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if set(BUILDS) & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.notebooks)
+    # The tests that read a build run last, so that the rest of the suite runs while the builds do.
+    items.sort(key=lambda item: bool(set(BUILDS) & set(getattr(item, "fixturenames", ()))))
 
 
 def pytest_collection_finish(session):
