@@ -28,9 +28,9 @@ from jupyter_cache import get_cache
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-# The longest a build may take. Measured (2 cores, 2026-12-07): the book from an empty cache in about
-# 3 min quiet and 6 min beside two busy processes; the book without solutions (short mode) in about
-# 2 min quiet and 4 min beside them. Twice the worst case, so a busier machine still finishes.
+# The longest a build may take. Measured in fresh-clone runs of `make test` on a 2-core machine beside about
+# three other busy processes (2026-12-07): the book without solutions executed its ten lessons in 310 s in all
+# (lesson 9 in its short mode 107 s); a kernel that stalls costs up to the cell timeout (300 s, _config.yml).
 BUILD_TIMEOUT_S = 1200
 
 
