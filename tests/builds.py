@@ -15,6 +15,7 @@ beside the rest of the suite; a test that reads one waits for it.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -58,8 +59,11 @@ class Build:
             env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "ATTENTION_COURSE_FAST")}
             self.log.parent.mkdir(parents=True, exist_ok=True)
             with open(self.log, "w", encoding="utf-8") as log:  # the child keeps its own copy of the handle
+                # A session of its own: signals meant for the tests' process group (the grader's interrupts,
+                # a Ctrl-C) never reach the build's kernels.
                 self._process = subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=log,
-                                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                                 start_new_session=True)
             self._started = time.monotonic()
 
     def wait(self) -> str:
@@ -76,7 +80,7 @@ class Build:
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
-            self._process.kill()
+            os.killpg(self._process.pid, signal.SIGKILL)  # the build and the kernels it started
             self._process.wait()
 
     def notebook(self, stem: str) -> nbformat.NotebookNode:

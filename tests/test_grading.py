@@ -26,7 +26,9 @@ LESSON = min(KEYS)  # lesson 1: numpy only, the quickest to run
 KEY = KEYS[LESSON]
 SOLUTION = ROOT / "solutions" / f"{KEY.stem}.ipynb"
 LEARNER = ROOT / "lessons" / f"{KEY.stem}.ipynb"
-LIMITS = grading.Limits(cell_timeout=5, notebook_timeout=180)
+# A cell of lesson 1 took more than 5 s (importing torch) when the grader ran beside the two book builds of
+# `make test` and another busy process (2026-12-07): 20 s, so the looping submissions still time out soon.
+LIMITS = grading.Limits(cell_timeout=20, notebook_timeout=600)
 WRONG_SOFTMAX = "def softmax(x):\n    return np.exp(x) / np.exp(x).sum(axis=-1, keepdims=True)\n"
 
 
@@ -219,7 +221,7 @@ def test_a_renamed_function_is_an_error_that_names_the_new_name(graded):
 
 
 BROKEN_CELLS = {  # submission -> what the report must say about it; every exercise still passes
-    "loop": ["ran longer than 5 s and was interrupted", "went on after it"],
+    "loop": ["ran longer than 20 s and was interrupted", "went on after it"],
     "stuck": ["did not stop when interrupted", "new kernel without that cell"],
     "os_exit": ["killed the kernel", "new kernel without that cell"],
     "ipython_exit": ["stopped the kernel (it called exit())", "new kernel without that cell"],
@@ -243,7 +245,7 @@ def test_a_function_that_kills_the_kernel_when_checked_fails_alone(graded):
 
 def test_a_function_that_loops_when_checked_times_out_alone(graded):
     message = only_failure(graded[0]["loops_when_checked"], "soft_lookup", "error")
-    assert "ran longer than 5 s while it was checked" in message
+    assert "ran longer than 20 s while it was checked" in message
 
 
 # ---------------------------------------------------------------- trust: the checks come from the package
