@@ -42,6 +42,8 @@ from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 from sphinx_exercise.directive import ExerciseDirective
 
+from coursekit import execution
+
 from . import guide, syllabus
 from .notebooks import BEGIN, END
 
@@ -210,6 +212,7 @@ def _citations_as_list_items(app, pagename, templatename, context, doctree) -> N
 
 
 def setup(app):
+    execution.install()  # jupyter-book executes the lessons in this process, through jupyter-cache and nbclient
     app.add_config_value("course_root", "", "env")
     app.add_config_value("course_fast", False, "env")
     app.add_directive("exercise", ExerciseWithPoints, override=True)

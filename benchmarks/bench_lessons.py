@@ -26,6 +26,10 @@ from pathlib import Path
 import nbclient
 import nbformat
 
+from coursekit import execution
+
+execution.install()  # else a widget cell may stand still until its timeout (coursekit/execution.py)
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import repeats, row  # after the path is set
 

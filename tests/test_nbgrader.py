@@ -53,6 +53,7 @@ def wrong_answer(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 def course(tmp_path_factory) -> Path:
     course = tmp_path_factory.mktemp("nbgrader_course")
     (course / "nbgrader_config.py").write_text(
+        "from coursekit import execution\nexecution.install()  # no stall on a widget cell (coursekit/execution.py)\n"
         "c = get_config()\nc.CourseDirectory.course_id = 'attention'\nc.Execute.timeout = 120\n", encoding="utf-8")
     (course / "source" / ASSIGNMENT).mkdir(parents=True)
     shutil.copy(ROOT / "solutions" / f"{KEY.stem}.ipynb", course / "source" / ASSIGNMENT)

@@ -21,6 +21,8 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+from coursekit.execution import without_output_widget_stand_in
+
 from . import in_kernel
 from .model import AnswerKey, CheckSources, ExerciseResult, GradedExercise, Limits
 from .notebook import Step
@@ -51,6 +53,7 @@ class _Client(NotebookClient):
         self.exit_requested: int | None = None  # the cell that called IPython's exit(), if one did
         self.output_pollers: set[asyncio.Task] = set()
         self.on_cell_executed = self._remember_error
+        without_output_widget_stand_in(self)  # else a widget cell can wait out its timeout (coursekit/execution.py)
 
     async def _async_poll_output_msg(self, parent_msg_id, cell, cell_index):
         # nbclient leaves this task running after a timeout; it would then take other cells' messages.
