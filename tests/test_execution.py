@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nbformat
 import pytest
 from nbclient import NotebookClient
@@ -25,7 +27,7 @@ def test_install_removes_the_stand_in_from_every_client():
 
 
 def test_the_book_extension_and_the_grader_use_it():
-    assert "execution.install()" in open(book.__file__, encoding="utf-8").read()
+    assert "execution.install()" in Path(book.__file__).read_text(encoding="utf-8")
     client = runner._Client(new_notebook(), kernel_argv=[], output_bytes=1000)
     assert client.widget_registry == {}
 
