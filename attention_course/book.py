@@ -7,9 +7,9 @@
 - Pages carry no ipywidgets state or scripts: each widget cell is removed from the page and a static
   figure stands in for it.
 - Progress bars are switched off while the book executes the lessons (attention_course.progress reads
-  TQDM_DISABLE): on a static page a bar would stay frozen at 0%. The lessons' fast mode
-  (ATTENTION_COURSE_FAST) is switched off: the book shows the full training run. Only a build whose
-  config says `course_fast: true` (the tests' build of the book without solutions) runs it.
+  TQDM_DISABLE): on a static page a bar would stay frozen at 0%.
+- nbclient runs the lessons without its Output-widget stand-in, which can stall a widget cell until its
+  timeout (coursekit/execution.py).
 - Each script is on a page once. Sphinx lists some extension scripts twice (once from its registry,
   once as the extension added it), and sphinx-thebe's inline `const THEBE_JS_URL = ...` declared twice
   is a JavaScript error on every page.
@@ -57,10 +57,6 @@ def _kernel_environment(app, config) -> None:
     # A page shows a progress bar frozen at whatever it showed first: the kernels draw none. In Jupyter the
     # bars work as usual.
     os.environ["TQDM_DISABLE"] = "1"
-    if config.course_fast:
-        os.environ["ATTENTION_COURSE_FAST"] = "1"  # dates.FAST_ENV: lesson 9's short training run
-    else:
-        os.environ.pop("ATTENTION_COURSE_FAST", None)  # the book trains lesson 9's model in full
 
 
 PACKAGE = Path(__file__).resolve().parent
@@ -214,7 +210,6 @@ def _citations_as_list_items(app, pagename, templatename, context, doctree) -> N
 def setup(app):
     execution.install()  # jupyter-book executes the lessons in this process, through jupyter-cache and nbclient
     app.add_config_value("course_root", "", "env")
-    app.add_config_value("course_fast", False, "env")
     app.add_directive("exercise", ExerciseWithPoints, override=True)
     for name, directive in (("lesson-table", LessonTable), ("lesson-details", LessonDetails),
                             ("course-plans", CoursePlans), ("assignment-links", AssignmentLinks),

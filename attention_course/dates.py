@@ -18,7 +18,6 @@ import argparse
 import datetime as dt
 import functools
 import math
-import os
 import random
 import re
 import sys
@@ -81,6 +80,10 @@ _SOURCE_IDS = {c: i for i, c in enumerate(SOURCE_VOCAB) if i > UNKNOWN_ID}
 
 CHECKPOINT = Path(__file__).with_name("data") / "dates_model.pt"
 CHECKPOINT_COMMAND = "python -m attention_course.dates train --out attention_course/data/dates_model.pt"
+# Lesson 9's whole training run (Config()), as `record` saved it: too long to run in the lesson (about two
+# minutes on one core), so the lesson runs its first steps live and compares them with this record.
+RUN_RECORD = Path(__file__).with_name("data") / "dates_lesson_run.pt"
+RUN_RECORD_COMMAND = "python -m attention_course.dates record"
 
 
 # ---------------------------------------------------------------- writing dates
@@ -243,19 +246,6 @@ class Config:
                 "d_ff": self.d_ff, "dropout": self.dropout}
 
 
-FAST_ENV = "ATTENTION_COURSE_FAST"  # set to 1 for a short training run in the lesson (the notebook tests)
-
-
-def lesson_config() -> Config:
-    """The lesson's training run: Config() in full, or 200 steps when ATTENTION_COURSE_FAST=1.
-
-    The book always runs in full; the notebook tests (nbval over lessons/ and solutions/) set the variable,
-    since they check that every cell runs, not how well the model learns.
-    """
-    fast = os.environ.get(FAST_ENV, "").lower() not in ("", "0", "false")
-    return Config(steps=200, warmup=50) if fast else Config()
-
-
 def new_model(config: Config = Config()) -> Transformer:
     """An untrained date model: the package's Transformer over the date task's two vocabularies."""
     return Transformer(len(SOURCE_VOCAB), len(TARGET_VOCAB), max_len=MAX_SOURCE_LENGTH + 2,
@@ -410,12 +400,13 @@ def batch(examples: list[Example]) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def train(config: Config = Config(), progress: bool = True, eval_every: int = 0,
-          held_out: list[Example] | None = None) -> TrainingRun:
+          held_out: list[Example] | None = None, stop_after: int | None = None) -> TrainingRun:
     """Train a date model from scratch with teacher forcing, on freshly drawn training examples each step.
 
     Seeded, on one thread (runtime.seeded_training), so a run gives the same numbers every time.
     With eval_every > 0, greedy exact match on `held_out` (by default 500 validation examples) is measured
     that often and recorded in `validation`; its time is not counted in `seconds`.
+    stop_after=n runs only the first n steps of `config`'s run: the same data and learning rates.
     """
     with seeded_training(config.seed):  # one thread, seeded: the same numbers on every machine and run
         model = new_model(config)
@@ -426,7 +417,8 @@ def train(config: Config = Config(), progress: bool = True, eval_every: int = 0,
             held_out = sample(500, config.seed + 1, "validation")
         run = TrainingRun(model, config)
         elapsed = 0.0
-        for step in progress_bar(range(config.steps), "training", progress):
+        steps = config.steps if stop_after is None else min(stop_after, config.steps)
+        for step in progress_bar(range(steps), "training", progress):
             start = time.perf_counter()
             model.train()
             src, tgt = batch(train_examples[step * config.batch_size:(step + 1) * config.batch_size])
@@ -439,7 +431,7 @@ def train(config: Config = Config(), progress: bool = True, eval_every: int = 0,
             schedule.step()
             run.losses.append(loss.item())
             elapsed += time.perf_counter() - start
-            if eval_every and ((step + 1) % eval_every == 0 or step + 1 == config.steps):
+            if eval_every and ((step + 1) % eval_every == 0 or step + 1 == steps):
                 run.validation[step + 1] = accuracy(model, held_out)
                 run.seconds_at[step + 1] = elapsed
                 run.snapshots[step + 1] = {k: v.clone() for k, v in model.state_dict().items()}
@@ -465,6 +457,33 @@ def load(path: Path = CHECKPOINT) -> Transformer:
     model = new_model(Config(**saved["config"]))
     model.load_state_dict(saved["state_dict"])
     return model.eval()
+
+
+def save_run(run: TrainingRun, path: Path = RUN_RECORD, snapshots: int = 1) -> None:
+    """Save a training run's record: its curves, final weights and the weights of its first `snapshots` evaluations."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kept = {step: run.snapshots[step] for step in sorted(run.snapshots)[:snapshots]}
+    torch.save({"config": run.config.__dict__, "state_dict": run.model.state_dict(), "losses": run.losses,
+                "learning_rates": run.learning_rates, "validation": run.validation, "seconds": run.seconds,
+                "seconds_at": run.seconds_at, "snapshots": kept}, path)
+
+
+def load_run(path: Path = RUN_RECORD) -> TrainingRun:
+    """A training run as save_run saved it, its model in eval mode."""
+    if not path.exists():
+        raise FileNotFoundError(f"no training record at {path}; make one with: {RUN_RECORD_COMMAND}")
+    saved = torch.load(path, weights_only=True)
+    config = Config(**saved["config"])
+    model = new_model(config)
+    model.load_state_dict(saved["state_dict"])
+    return TrainingRun(model.eval(), config, saved["losses"], saved["learning_rates"], saved["validation"],
+                       saved["seconds"], saved["seconds_at"], saved["snapshots"])
+
+
+@functools.lru_cache(maxsize=1)
+def lesson_run() -> TrainingRun:
+    """Lesson 9's whole training run, loaded once per session from the shipped record."""
+    return load_run()
 
 
 @functools.lru_cache(maxsize=1)
@@ -497,6 +516,9 @@ def main(argv: list[str] | None = None) -> int:
     trainer.add_argument("--out", type=Path, default=CHECKPOINT)
     trainer.add_argument("--steps", type=int, default=4000)
     trainer.add_argument("--seed", type=int, default=0)
+    recorder = commands.add_parser("record", help="train lesson 9's run (Config()) and save its record")
+    recorder.add_argument("--out", type=Path, default=RUN_RECORD)
+    recorder.add_argument("--stop-after", type=int, default=None, help="only the run's first N steps (a check)")
     evaluate = commands.add_parser("evaluate", help="exact-match accuracy of a checkpoint on fresh dates")
     evaluate.add_argument("--checkpoint", type=Path, default=CHECKPOINT)
     evaluate.add_argument("--n", type=int, default=5000)
@@ -506,6 +528,11 @@ def main(argv: list[str] | None = None) -> int:
         run = train(Config(steps=args.steps, seed=args.seed), eval_every=500)
         save(run, args.out)
         print(f"trained {args.steps} steps in {run.seconds:.0f} s; validation accuracy {run.validation}; "
+              f"saved {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
+    elif args.command == "record":
+        run = train(Config(), eval_every=250, stop_after=args.stop_after)
+        save_run(run, args.out)
+        print(f"{len(run.losses)} steps in {run.seconds:.0f} s; validation accuracy {run.validation}; "
               f"saved {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
     else:
         examples = sample(args.n, args.seed)

@@ -9,8 +9,8 @@ yet". Before it reports success it searches every file of the build for the solu
 any is found. Introduced for instructors.
 
 This build is also the test suite's one execution of the learners' code (tests/test_nosolutions.py): its
-executed notebooks hold every cell of lessons/. The tests build it with --fast (lesson 9's short training
-run) in a folder of their own, so that its execution cache never serves fast-mode pages to this command.
+executed notebooks hold every cell of lessons/. The tests run this same command, so each reuses the other's
+execution cache.
 """
 
 from __future__ import annotations
@@ -94,11 +94,8 @@ def _unescape(text: str) -> str:
     return html_module.unescape(re.sub(r"<[^>]+>", "", text))
 
 
-def prepare(root: Path, work: Path, fast: bool = False) -> Path:
-    """The book's sources, without solutions, in work/source; returns that folder.
-
-    fast=True runs the lessons in their short mode (attention_course.book reads `course_fast`).
-    """
+def prepare(root: Path, work: Path) -> Path:
+    """The book's sources, without solutions, in work/source; returns that folder."""
     source = work / "source"
     if source.exists():
         shutil.rmtree(source)
@@ -109,16 +106,15 @@ def prepare(root: Path, work: Path, fast: bool = False) -> Path:
     config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
     sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
     sphinx_config["course_root"] = str(root.resolve())
-    sphinx_config["course_fast"] = fast
     (source / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return source
 
 
-def build(root: Path, output: Path, work: Path = WORK, fast: bool = False) -> int:
+def build(root: Path, output: Path, work: Path = WORK) -> int:
     """Build the book without solutions into `output`, working in `work`; 0 on success, as a command's status."""
     root = root.resolve()
     work = work if work.is_absolute() else root / work
-    source = prepare(root, work, fast)
+    source = prepare(root, work)
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     command = [str(jupyter_book), "build", str(source), "--path-output", str(work), "--all", "--warningiserror",
@@ -145,10 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=OUTPUT, help=f"where the HTML goes (default {OUTPUT})")
     parser.add_argument("--work", type=Path, default=WORK,
                         help=f"where the sources, execution cache and executed notebooks go (default {WORK})")
-    parser.add_argument("--fast", action="store_true",
-                        help="run lesson 9's short training (for tests: every cell runs, the model learns less)")
     args = parser.parse_args(argv)
-    return build(args.root, args.output, args.work, args.fast)
+    return build(args.root, args.output, args.work)
 
 
 if __name__ == "__main__":

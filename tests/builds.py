@@ -3,8 +3,8 @@
 Every lesson's code runs twice in `make test`, and no more:
 - the book (book/*.md, with the solutions: every cell that solutions/ holds), built as `make book` builds
   it, into _build/ (so a developer's earlier `make book` leaves an execution cache that makes it quick);
-- the book without solutions (the stubs: every cell that lessons/ holds), built by
-  attention_course.nosolutions in lesson 9's short mode, into _build/test-nosolutions/.
+- the book without solutions (the stubs: every cell that lessons/ holds), built as
+  `make book-nosolutions` builds it, into _build/nosolutions/ and _build/html-nosolutions/.
 tests/test_book.py and tests/test_nosolutions.py read the pages and the executed notebooks of these
 builds; they also prove that the notebooks in solutions/ and lessons/ hold exactly the cells that ran.
 
@@ -56,7 +56,7 @@ class Build:
         with self._lock:
             if self._process is not None:
                 return
-            env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "ATTENTION_COURSE_FAST")}
+            env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
             self.log.parent.mkdir(parents=True, exist_ok=True)
             with open(self.log, "w", encoding="utf-8") as log:  # the child keeps its own copy of the handle
                 # A session of its own: signals meant for the tests' process group (the grader's interrupts,
@@ -97,7 +97,7 @@ class Build:
         return executed
 
 
-NOSOLUTIONS_WORK = ROOT / "_build" / "test-nosolutions"
+NOSOLUTIONS_WORK = ROOT / "_build" / "nosolutions"
 
 BOOK = Build(
     "book",
@@ -106,9 +106,8 @@ BOOK = Build(
 
 NOSOLUTIONS = Build(
     "nosolutions",
-    [str(BIN / "python"), "-m", "attention_course.nosolutions", "--root", str(ROOT), "--fast",
-     "--work", str(NOSOLUTIONS_WORK), "--output", str(NOSOLUTIONS_WORK / "html")],
-    output=NOSOLUTIONS_WORK / "html", source=NOSOLUTIONS_WORK / "source",
+    [str(BIN / "python"), "-m", "attention_course.nosolutions", "--root", str(ROOT)],
+    output=ROOT / "_build" / "html-nosolutions", source=NOSOLUTIONS_WORK / "source",
     cache=NOSOLUTIONS_WORK / "_build" / ".jupyter_cache")
 
 BUILDS = {"book_build": BOOK, "nosolutions_build": NOSOLUTIONS}  # fixture name -> its build

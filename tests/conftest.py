@@ -50,6 +50,6 @@ def book_build():
 
 @pytest.fixture(scope="session")
 def nosolutions_build():
-    """The book without solutions, lesson 9 in its short mode (tests/builds.py)."""
+    """The book without solutions, built as `make book-nosolutions` builds it (tests/builds.py)."""
     BUILDS["nosolutions_build"].wait()
     return BUILDS["nosolutions_build"]

@@ -29,7 +29,7 @@ STEMS = [lesson.stem for lesson in LESSONS]
 
 def build(root: Path) -> subprocess.CompletedProcess:
     command = [str(JUPYTER_BOOK), "build", str(root), "--warningiserror", "--keep-going", "--all"]
-    env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "ATTENTION_COURSE_FAST")}
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     return subprocess.run(command, check=False, cwd=root, env=env, capture_output=True, text=True,
                           timeout=BUILD_TIMEOUT_S)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from attention_course import dates, grading
+from attention_course import grading
 from attention_course.grading import AnswerKey, Cell, GradedExercise
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -177,7 +177,6 @@ def test_the_kernel_environment_drops_nbgrader_and_limits_threads(tmp_path, monk
     assert "NBGRADER_EXECUTION" not in env
     assert env["OMP_NUM_THREADS"] == "1" and env["TQDM_DISABLE"] == "1"
     assert env["IPYTHONDIR"].startswith(str(tmp_path))
-    assert env[dates.FAST_ENV] == "1"  # lesson 9's short training run; the name must be the one dates reads
 
 
 def test_a_fault_of_the_graders_is_reported_and_grading_goes_on(tmp_path, monkeypatch):

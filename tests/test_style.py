@@ -1,4 +1,4 @@
-"""The package, the tests (browser tests too) and the benchmarks pass ruff with the settings in pyproject.toml."""
+"""The packages, the tests (browser tests too) and the benchmarks pass ruff with the settings in pyproject.toml."""
 
 import subprocess
 import sys
@@ -9,6 +9,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_ruff_finds_nothing():
     ruff = Path(sys.executable).with_name("ruff")
-    result = subprocess.run([str(ruff), "check", "attention_course", "tests", "benchmarks", "tests_browser"], cwd=ROOT,
-                            capture_output=True, text=True, check=False)
+    folders = ["attention_course", "coursekit", "tests", "benchmarks", "tests_browser"]
+    result = subprocess.run([str(ruff), "check", *folders], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr

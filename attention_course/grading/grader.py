@@ -42,7 +42,6 @@ def kernel_environment(workdir: Path, threads: int | None) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NBGRADER_", "JPY_"))}
     env.update(TQDM_DISABLE="1", MPLBACKEND="Agg", IPYTHONDIR=str(workdir / ".ipython"),
                PYTHONDONTWRITEBYTECODE="1")
-    env["ATTENTION_COURSE_FAST"] = "1"  # dates.FAST_ENV: lesson 9 trains 200 steps, not 1,500; no check needs more
     if threads:
         env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     return env
