@@ -12,6 +12,9 @@ The thread policy (the figures behind it are in benchmarks/README.md, "Threads")
   OMP_WAIT_POLICY=PASSIVE in their environment, so that an idle OpenMP thread sleeps instead of spinning.
   It must be set before torch is imported, which is why the package cannot set it for a learner's own
   Jupyter: `make lab` does.
+- The test suite's processes and kernels also get OMP_NUM_THREADS=1: `make test` runs two book builds beside
+  its own tests, three or more busy processes on what may be two cores, so a second thread per process
+  would only wait for a core.
 
 Introduced for the test suite's issue (any machine, quiet or loaded); the training loops of lessons 5, 7,
 8, 9 and 10 use it.
@@ -25,6 +28,7 @@ import torch
 
 TRAINING_THREADS = 1  # see the module's docstring
 KERNEL_ENVIRONMENT = {"OMP_WAIT_POLICY": "PASSIVE"}  # for kernels that make and the tests start
+TEST_ENVIRONMENT = {**KERNEL_ENVIRONMENT, "OMP_NUM_THREADS": "1"}  # for the test suite and what it starts
 
 
 @contextlib.contextmanager

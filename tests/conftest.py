@@ -3,6 +3,9 @@
 - OMP_WAIT_POLICY=PASSIVE (attention_course.runtime.KERNEL_ENVIRONMENT) is set before torch is first
   imported, for this process and every kernel the tests start: an idle OpenMP thread sleeps instead of
   spinning, so a busy machine does not slow the suite down several times over.
+- So is OMP_NUM_THREADS=1 (runtime.TEST_ENVIRONMENT): the suite runs three or more busy processes at once
+  (two book builds' kernels and this one, or the grader's), more than a 2-core machine has cores, and a
+  process on two threads then waits at every parallel step for a thread that has no core.
 - The lessons run twice, in two book builds (tests/builds.py). A build starts in the background as soon
   as collection finds a test that asks for it (the fixtures `book_build` and `nosolutions_build`), and
   runs beside the other tests; the tests that read a build run last.
@@ -14,6 +17,7 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # = runtime.KERNEL_ENVIRONMENT; before torch is imported
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # = runtime.TEST_ENVIRONMENT
 
 import pytest  # after the environment is set
 from builds import BUILDS

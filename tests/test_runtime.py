@@ -41,4 +41,5 @@ def test_make_and_the_tests_give_kernels_the_policys_environment():
     conftest = (ROOT / "tests" / "conftest.py").read_text(encoding="utf-8")
     for name, value in runtime.KERNEL_ENVIRONMENT.items():
         assert re.search(rf"^export {name} \?= {value}$", makefile, re.MULTILINE), f"the Makefile does not set {name}"
+    for name, value in runtime.TEST_ENVIRONMENT.items():
         assert f'os.environ.setdefault("{name}", "{value}")' in conftest, f"tests/conftest.py does not set {name}"

@@ -143,11 +143,14 @@ def test_training_leaves_the_callers_random_numbers_and_threads_alone():
     torch.set_num_threads(1)
 
 
-def test_training_stops_at_its_time_budget():
-    run = tiny_lm.train(True, steps=100_000, max_seconds=0.2, progress=False)
+def test_training_stops_at_its_time_budget(monkeypatch):
+    # A clock that moves 0.1 s per reading, so the budget runs out after a known number of steps on any machine
+    readings = iter(range(1_000_000))
+    monkeypatch.setattr(tiny_lm.time, "perf_counter", lambda: next(readings) * 0.1)
+    run = tiny_lm.train(True, steps=100_000, max_seconds=0.45, progress=False)
     assert run.stopped_early
-    assert 0 < len(run.losses) < 100_000
-    assert run.seconds < 5
+    assert len(run.losses) == 5  # the clock read 0.1 s later after each step: 0.5 s > 0.45 s after the fifth
+    assert run.seconds == pytest.approx(0.6)  # and once more at the end
 
 
 def test_final_loss_is_the_mean_of_the_last_fifty_steps():
