@@ -4,6 +4,7 @@ labels with enough contrast (WCAG's 4.5:1) against the cell they sit on."""
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 
 import matplotlib
@@ -71,6 +72,14 @@ def _close_figures():
     plt.close("all")
 
 
+@functools.cache
+def heatmap(name: str):
+    """The figure HEATMAPS[name] draws, drawn once for both tests that read it (closed: only read, not shown)."""
+    fig = HEATMAPS[name][0]()
+    plt.close(fig)
+    return fig
+
+
 def functions_that_draw_heatmaps() -> set[str]:
     tree = ast.parse(inspect.getsource(plots))
     found = set()
@@ -113,7 +122,7 @@ def cell_background(ax, x: float, y: float):
 
 @pytest.mark.parametrize("name", sorted(HEATMAPS))
 def test_heatmaps_use_a_uniform_colour_map_with_a_colour_bar(name):
-    fig = HEATMAPS[name][0]()
+    fig = heatmap(name)
     scales = [image for ax in plots.panels(fig) for image in ax.images if not is_categorical(image)]
     assert scales or name in PICTURES, f"{name} draws no heatmap"
     for image in scales:
@@ -128,7 +137,7 @@ def test_heatmaps_use_a_uniform_colour_map_with_a_colour_bar(name):
 
 @pytest.mark.parametrize("name", sorted(HEATMAPS))
 def test_labels_on_heatmap_cells_have_enough_contrast(name):
-    fig = HEATMAPS[name][0]()
+    fig = heatmap(name)
     for ax in plots.panels(fig):
         if not ax.images:
             continue
