@@ -316,6 +316,16 @@ class Translation:
 
 
 @torch.no_grad()
+def cross_attention(model: Transformer, texts: list[str], answers: list[str]) -> torch.Tensor:
+    """Cross-attention weights (num_layers, B, h, T_out, T_src) of the decoder writing `answers` (all of one
+    length T_out) for `texts`, by teacher forcing: row t is the query that wrote answer[t]."""
+    src = encode_sources(texts)  # (B, T_src)
+    targets = torch.tensor([[TARGET_VOCAB.index(c) for c in answer] for answer in answers])  # (B, T_out)
+    model.decode(shift_right(targets), model.encode(src), src)
+    return torch.stack([layer.cross_attention_weights for layer in model.decoder.layers])
+
+
+@torch.no_grad()
 def translate_with_attention(model: Transformer, text: str) -> Translation:
     """Translate one written date, then read the cross-attention weights of every decoder layer.
 
@@ -325,36 +335,36 @@ def translate_with_attention(model: Transformer, text: str) -> Translation:
     answer = decode_target(greedy_decode(model, src)[0])
     if not answer:
         return Translation(text, "", torch.zeros(len(model.decoder.layers), 1, 0, src.shape[1]))
-    tgt_in = shift_right(torch.tensor([[TARGET_VOCAB.index(c) for c in answer]]))  # (1, len(answer))
-    model.decode(tgt_in, model.encode(src), src)
-    weights = torch.stack([layer.cross_attention_weights[0] for layer in model.decoder.layers])
-    return Translation(text, answer, weights)  # weights (num_layers, h, len(answer), T_src)
+    weights = cross_attention(model, [text], [answer])[:, 0]  # (num_layers, h, len(answer), T_src)
+    return Translation(text, answer, weights)
 
 
 ALIGNMENT_GROUPS = ("century", "year", "month", "day")  # answer digits 0-1, 2-3, 5-6 and 8-9
+# the answer's digit positions, and the group each belongs to
+_DIGIT_POSITIONS = [position for position, part in enumerate(ISO_PART) if part is not None]
+_DIGIT_GROUPS = ["century" if position < 2 else ISO_PART[position] for position in _DIGIT_POSITIONS]
 
 
 def alignment_by_part(model: Transformer, examples: list[Example], layer: int = -1) -> dict[str, float]:
     """For each group of answer digits (ALIGNMENT_GROUPS, then "all"), the share whose strongest cross-attention
     (averaged over heads, in `layer`) falls inside the source span of the date part they come from: year digits
     on the year, month digits on the month (a name or digits), day digits on the day. Only correctly
-    translated examples count; a group with no digits to count gets 0."""
-    hits = dict.fromkeys((*ALIGNMENT_GROUPS, "all"), 0)
-    totals = dict(hits)
-    for e in examples:
-        translation = translate_with_attention(model, e.text)
-        if translation.answer != e.answer:
-            continue
-        looked = translation.looked_at(layer)  # (ISO_LENGTH,)
-        for position, part in enumerate(ISO_PART):
-            if part is None:
-                continue
-            start, end = e.spans[part]
-            group = "century" if position < 2 else part
-            for key in (group, "all"):
-                hits[key] += int(start <= looked[position] < end)
-                totals[key] += 1
-    return {key: hits[key] / totals[key] if totals[key] else 0.0 for key in hits}
+    translated examples count; a group with no digits to count gets 0.
+
+    All examples are translated in one batch, then read in one teacher-forced pass (translate_with_attention
+    does the same for one date)."""
+    answers = translate_with(model, [e.text for e in examples])
+    correct = [e for e, answer in zip(examples, answers) if answer == e.answer]
+    if not correct:
+        return dict.fromkeys((*ALIGNMENT_GROUPS, "all"), 0.0)
+    weights = cross_attention(model, [e.text for e in correct], [e.answer for e in correct])[layer]  # (B, h, 10, T_src)
+    looked = weights.mean(dim=1).argmax(dim=-1)[:, _DIGIT_POSITIONS]  # (B, h, 10, T_src) -> (B, 10) -> (B, 8)
+    spans = torch.tensor([[e.spans[ISO_PART[p]] for p in _DIGIT_POSITIONS] for e in correct])  # (B, 8, 2)
+    inside = (spans[..., 0] <= looked) & (looked < spans[..., 1])  # (B, 8): the digit looks at its own part
+    hits = inside.sum(dim=0).tolist()  # (8,): how many examples each digit gets right, counted exactly
+    share = {group: sum(h for h, g in zip(hits, _DIGIT_GROUPS) if g == group) / (len(correct) * _DIGIT_GROUPS.count(group))
+             for group in ALIGNMENT_GROUPS}
+    return share | {"all": sum(hits) / (len(correct) * len(_DIGIT_GROUPS))}
 
 
 def alignment(model: Transformer, examples: list[Example], layer: int = -1) -> float:

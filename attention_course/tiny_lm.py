@@ -176,14 +176,21 @@ def window_loss(model: TinyLM, text: str = TEXT) -> float:
 @torch.no_grad()
 def past_only_loss(model: TinyLM, text: str = TEXT) -> float:
     """Mean next-character loss when the model sees only the past, as in generation: character i is
-    predicted at the last position of the context text[i - block_size : i]."""
+    predicted at the last position of the context text[i - block_size : i].
+
+    The first block_size - 1 characters have shorter contexts, one pass each; every later context is a full
+    window, and those windows go through the model in one batch."""
     data = encode(text)
+    T = model.block_size
     losses = []
-    for i in range(1, len(data)):
-        context = data[max(0, i - model.block_size):i][None]  # (1, T): everything before character i
-        logits, _ = model(context)  # (1, T, vocab_size)
-        losses.append(F.cross_entropy(logits[0, -1:], data[i:i + 1]))
-    return torch.stack(losses).mean().item()
+    for i in range(1, min(T, len(data))):
+        logits, _ = model(data[:i][None])  # (1, i, vocab_size): everything before character i
+        losses.append(F.cross_entropy(logits[0, -1:], data[i:i + 1], reduction="sum"))
+    if len(data) > T:
+        index = torch.arange(len(data) - T)[:, None] + torch.arange(T)  # (N, 1) + (T,) -> (N, T): data[i-T:i]
+        logits, _ = model(data[index])  # (N, T, vocab_size)
+        losses.append(F.cross_entropy(logits[:, -1], data[T:], reduction="sum"))  # characters T ... end
+    return (torch.stack(losses).sum() / (len(data) - 1)).item()
 
 
 @torch.no_grad()

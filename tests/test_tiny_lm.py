@@ -237,6 +237,26 @@ def test_with_the_mask_hiding_the_future_changes_no_loss(trained):
     assert tiny_lm.past_only_loss(unmasked, text) > 3 * tiny_lm.window_loss(unmasked, text)
 
 
+def past_only_loss_one_by_one(model, text):
+    """The reference for past_only_loss: one forward pass per character, on everything before it."""
+    data = tiny_lm.encode(text)
+    losses = []
+    with torch.no_grad():
+        for i in range(1, len(data)):
+            logits, _ = model(data[max(0, i - model.block_size):i][None])  # (1, T, vocab_size)
+            losses.append(F.cross_entropy(logits[0, -1:], data[i:i + 1]))
+    return torch.stack(losses).mean().item()
+
+
+@pytest.mark.parametrize("length", [tiny_lm.BLOCK_SIZE - 4, len(tiny_lm.TEXT)])
+def test_past_only_loss_in_a_batch_equals_one_pass_per_character(trained, length):
+    # rel 1e-5: the batch sums the same few hundred float32 losses in another order and shape; the lesson
+    # prints 3 decimals. The short text has no full window: only the one-by-one part runs.
+    text = tiny_lm.TEXT[:length]
+    for model in (trained[True].model, trained[False].model):
+        assert tiny_lm.past_only_loss(model, text) == pytest.approx(past_only_loss_one_by_one(model, text), rel=1e-5)
+
+
 def test_the_unmasked_model_learns_to_look_one_character_ahead(trained):
     snippet = tiny_lm.TEXT[:16]
     masked = tiny_lm.attention_weights(trained[True].model, snippet)
