@@ -146,7 +146,7 @@ def test_the_learning_rate_warms_up_then_decays_to_zero():
 # ---------------------------------------------------------------- lesson 9's run: the shipped record, rerun
 
 
-RERUN_STEPS = 100
+RERUN_STEPS = 50
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +156,7 @@ def record():
 
 @pytest.fixture(scope="module")
 def rerun(tmp_path_factory):
-    """The record's documented command at reduced size: the first 100 steps of the same run."""
+    """The record's documented command at reduced size: the first 50 steps of the same run."""
     path = tmp_path_factory.mktemp("record") / "run.pt"
     assert dates.main(["record", "--out", str(path), "--stop-after", str(RERUN_STEPS)]) == 0
     return dates.load_run(path)
@@ -175,12 +175,12 @@ def test_the_shipped_record_is_the_whole_lesson_run_and_it_learned(record):
 def test_the_documented_command_at_reduced_size_agrees_with_the_record(record, rerun):
     assert len(rerun.losses) == RERUN_STEPS
     # Same seed, data and learning rates, on one thread: only the rounding of this CPU's kernels can differ
-    # from the machine that made the record, and over 100 smooth early steps it stays far below 1e-3. A change
+    # from the machine that made the record, and over 50 smooth early steps it stays far below 1e-3. A change
     # to the model, the data or the schedule moves the first losses by 1e-2 or more.
     assert rerun.losses == pytest.approx(record.losses[:RERUN_STEPS], rel=1e-3)
     assert rerun.learning_rates == record.learning_rates[:RERUN_STEPS]  # exact: the same Python arithmetic
     first, last = sum(rerun.losses[:20]) / 20, sum(rerun.losses[-20:]) / 20
-    assert last < 0.7 * first  # it learns from the first steps on
+    assert last < 0.75 * first  # it learns from the first steps on (0.68 in the record)
     assert 0 < rerun.seconds_at[RERUN_STEPS] <= rerun.seconds
 
 
@@ -293,13 +293,13 @@ def alignment_one_by_one(model, examples):
     return [{key: h[key] / t[key] if t[key] else 0.0 for key in h} for h, t in zip(hits, totals)]
 
 
-def test_alignment_in_one_batch_counts_what_one_date_at_a_time_counts(short_run):
+def test_alignment_in_one_batch_counts_what_one_date_at_a_time_counts(record):
     # exact: shares of integer counts of argmaxes. The batch pads the sources, which may move weights by
     # rounding; it moves no argmax of these dates (only a near tie between two source positions could).
-    # The 150-step model gets about 70% right, so leaving out the wrong answers is tested too. 50 dates: the
-    # reference costs ~40 ms a date.
+    # The record's model at step 250 gets about 77% right, so leaving out the wrong answers is tested too.
+    # 50 dates: the reference costs ~40 ms a date.
     examples = dates.sample(50, seed=9, split="test")
-    for model in (dates.pretrained(), short_run.model):
+    for model in (dates.pretrained(), record.model_at(250)):
         expected = alignment_one_by_one(model, examples)
         assert [dates.alignment_by_part(model, examples, layer) for layer in (0, 1)] == expected
 
