@@ -86,7 +86,7 @@ test: $(TEST_STAMP)
 
 # The authors' loop: every test that needs no notebook executed and no book built.
 quick: $(TEST_STAMP)
-	$(BIN)/python -m pytest -m "not notebooks" -q -n 2
+	$(BIN)/python -m pytest -m "not notebooks" -q -n 2 --dist loadgroup
 
 mutants: $(TEST_STAMP)
 	$(BIN)/python -m coursekit.mutants --json _build/mutants.json

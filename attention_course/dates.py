@@ -422,12 +422,13 @@ def train(config: Config = Config(), progress: bool = True, eval_every: int = 0,
         model = new_model(config)
         optimizer = torch.optim.Adam(model.parameters(), lr=config.peak_lr, betas=(0.9, 0.98), eps=1e-9)
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: learning_rate(s, config) / config.peak_lr)
-        train_examples = sample(config.steps * config.batch_size, config.seed, "train")
+        steps = config.steps if stop_after is None else min(stop_after, config.steps)
+        # the first examples of the whole run's draw: sample() draws them one after another from the seed
+        train_examples = sample(steps * config.batch_size, config.seed, "train")
         if eval_every and held_out is None:
             held_out = sample(500, config.seed + 1, "validation")
         run = TrainingRun(model, config)
         elapsed = 0.0
-        steps = config.steps if stop_after is None else min(stop_after, config.steps)
         for step in progress_bar(range(steps), "training", progress):
             start = time.perf_counter()
             model.train()

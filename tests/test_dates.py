@@ -202,6 +202,11 @@ def test_a_run_keeps_the_model_of_its_evaluations():
         run.model_at(15)
 
 
+def test_a_shorter_draw_is_the_start_of_a_longer_one():
+    # what lets train(stop_after=n) draw only the examples of its n steps
+    assert dates.sample(50, seed=0, split="train") == dates.sample(200, seed=0, split="train")[:50]
+
+
 def test_training_is_deterministic(rerun):
     # exact: same seed, same first batches, same thread count (train() sets it) and path in one process
     again = dates.train(dates.Config(), progress=False, stop_after=5)

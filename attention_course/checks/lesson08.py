@@ -300,7 +300,6 @@ def cross_attention_position(learner) -> str:
     """Lesson 8's widget exercise: the source position the cross-attention weighs most when writing the 1."""
     case = f"the source {decoding.EXAMPLE!r}"
     got = learner(case=case)
-    step, position = _position_truth()
     if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, np.integer)):
         if isinstance(got, (float, np.floating)) and 0 < got < 1:
             raise CheckFailed(f"You returned {got}, which looks like a weight; return the source position (a whole "
@@ -308,6 +307,7 @@ def cross_attention_position(learner) -> str:
         raise CheckFailed(f"Your cross_attention_position returned a {type(got).__name__}; return a whole number, "
                           "the source position counted from 0.")
     got = int(got)
+    step, position = _position_truth()  # after the type checks: it needs the trained reverser
     if got == position:
         digit = decoding.EXAMPLE[position]
         return f"position {position}, the {digit} that step {step} copies."
