@@ -27,6 +27,8 @@ import jupytext
 import nbformat
 from jupyter_cache import get_cache
 
+from attention_course import nosolutions
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 # The longest a build may take. In a fresh-clone `make test` on a 2-core machine beside another busy process
@@ -97,7 +99,7 @@ class Build:
         return executed
 
 
-NOSOLUTIONS_WORK = ROOT / "_build" / "nosolutions"
+NOSOLUTIONS_WORK = ROOT / nosolutions.WORK  # the command's default folders
 
 BOOK = Build(
     "book",
@@ -107,7 +109,7 @@ BOOK = Build(
 NOSOLUTIONS = Build(
     "nosolutions",
     [str(BIN / "python"), "-m", "attention_course.nosolutions", "--root", str(ROOT)],
-    output=ROOT / "_build" / "html-nosolutions", source=NOSOLUTIONS_WORK / "source",
+    output=ROOT / nosolutions.OUTPUT, source=NOSOLUTIONS_WORK / "source",
     cache=NOSOLUTIONS_WORK / "_build" / ".jupyter_cache")
 
 BUILDS = {"book_build": BOOK, "nosolutions_build": NOSOLUTIONS}  # fixture name -> its build
