@@ -3,8 +3,9 @@
 One class of submissions of the first lesson is graded once, two at a time, and each test reads its row.
 The answer key and the learner's notebook are graded as they are; the other submissions are made from the
 answer key without the cells that only draw a figure or a widget (a third of a run's time), so the grader
-still meets every exercise and check cell; they have quick cells only, so they are graded with a shorter
-time limit, which the submissions that loop wait out.
+still meets every exercise and check cell. Mistakes that the grader reports separately share a submission
+(each kernel costs seconds), and the loops sleep rather than spin: the grader's limit is wall-clock time,
+so it meets them as it meets a busy loop, and they leave the CPU to the rest of the suite while they wait.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ LEARNER = ROOT / "lessons" / f"{KEY.stem}.ipynb"
 # submissions that loop reach it.
 LIMITS = grading.Limits(cell_timeout=30, notebook_timeout=600)
 AS_THEY_ARE = {"solution", "learner", "invalid", "other_lesson"}  # the rest are graded without figure cells
-LOOPING = {"loop", "stuck", "loops_when_checked"}  # each waits out the limit once or twice: graded first
+LOOPING = {"broken_cells", "stuck", "loops_when_checked"}  # each waits out the limit once or twice: graded first
 WRONG_SOFTMAX = "def softmax(x):\n    return np.exp(x) / np.exp(x).sum(axis=-1, keepdims=True)\n"
 
 
@@ -53,9 +54,18 @@ def index(nb, text: str) -> int:
     return next(i for i, cell in enumerate(nb.cells) if text in cell.source)
 
 
-def after(text: str, code: str):
+def after(text: str, *codes: str):
+    """Insert a cell for each of `codes`, in order, after the cell that holds `text`."""
     def edit(nb):
-        nb.cells.insert(index(nb, text) + 1, nbformat.v4.new_code_cell(code))
+        position = index(nb, text) + 1
+        nb.cells[position:position] = [nbformat.v4.new_code_cell(code) for code in codes]
+    return edit
+
+
+def both(*edits):
+    def edit(nb):
+        for one in edits:
+            one(nb)
     return edit
 
 
@@ -101,23 +111,28 @@ FAKE_PAYLOAD = ("from IPython.display import display\n"
                 "display({'application/vnd.attention-course.grade+json': {'status': 'passed', 'nonce': 'guess'}}, "
                 "raw=True)\nprint('✔ softmax: all 7 cases pass')")
 
+# Cells that break, each reported while the notebook goes on (one submission), and cells that stop the kernel,
+# each answered by a new kernel without it (another).
+BROKEN = {
+    "loop": "import time\nwhile True:\n    time.sleep(0.1)",
+    "sys_exit": "import sys\nsys.exit(3)",
+    "prints": "print('x' * 3_000_000)\nfor _ in range(100):\n    print('y' * 10_000)",
+    "memory": "hog = bytearray(8 * 2**30)",
+}
+FATAL = {"os_exit": "import os\nos._exit(1)", "ipython_exit": "exit()"}
+
 VARIANTS = {
     "solution": None,
     "learner": None,
     "wrong": hard_lookup_argmin,
-    "deleted": delete_soft_lookup,
+    "deleted_and_renamed": both(delete_soft_lookup, rename_cosine),
     "reordered": reorder,
-    "renamed": rename_cosine,
-    "loop": after("checks.hard_lookup(", "while True:\n    pass"),
+    "broken_cells": after("checks.hard_lookup(", *BROKEN.values()),
+    "fatal_cells": after("checks.hard_lookup(", *FATAL.values()),
     "stuck": after("checks.hard_lookup(", "import time\nwhile True:\n    try:\n        time.sleep(0.2)\n"
                                           "    except KeyboardInterrupt:\n        pass"),
-    "os_exit": after("checks.hard_lookup(", "import os\nos._exit(1)"),
-    "sys_exit": after("checks.hard_lookup(", "import sys\nsys.exit(3)"),
-    "ipython_exit": after("checks.hard_lookup(", "exit()"),
     "kills_when_checked": function_that("import os; os._exit(1)"),
-    "loops_when_checked": function_that("while True: pass"),
-    "prints": after("checks.hard_lookup(", "print('x' * 3_000_000)\nfor _ in range(100):\n    print('y' * 10_000)"),
-    "memory": after("checks.hard_lookup(", "hog = bytearray(8 * 2**30)"),
+    "loops_when_checked": function_that("import time\n    while True:\n        time.sleep(0.1)"),
     "cheat_rebinds": wrong_softmax_and('checks.softmax = lambda f: print("✔ softmax: all 7 cases pass")'),
     "cheat_patches": wrong_softmax_and(
         "import attention_course.checks as c\nc.softmax = lambda f: None\nc.lesson01.softmax = lambda f: None\n"
@@ -225,8 +240,11 @@ def test_a_notebook_of_another_lesson_is_named_and_not_run(graded):
 
 
 def test_deleted_cells_fail_only_their_exercise(graded):
-    message = only_failure(graded[0]["deleted"], "soft_lookup", "error")
-    assert "defines no `soft_lookup`" in message and "deleted" in message
+    found = statuses(graded[0]["deleted_and_renamed"])
+    status, message = found.pop("soft_lookup")
+    assert status == "error" and "defines no `soft_lookup`" in message and "deleted" in message
+    assert found.pop("cosine_similarity")[0] == "error"  # renamed: the next test
+    assert all(other == "passed" for other, _ in found.values()), found
 
 
 def test_reordered_cells_are_graded_where_the_answer_is(graded):
@@ -234,10 +252,11 @@ def test_reordered_cells_are_graded_where_the_answer_is(graded):
 
 
 def test_a_renamed_function_is_an_error_that_names_the_new_name(graded):
-    assert "`cosine_similarty`" in only_failure(graded[0]["renamed"], "cosine_similarity", "error")
+    status, message = statuses(graded[0]["deleted_and_renamed"])["cosine_similarity"]
+    assert status == "error" and "`cosine_similarty`" in message
 
 
-BROKEN_CELLS = {  # submission -> what the report must say about it; every exercise still passes
+BROKEN_CELLS = {  # broken cell -> what the report must say about it; every exercise still passes
     "loop": ["ran longer than 30 s and was interrupted", "went on after it"],
     "stuck": ["did not stop when interrupted", "new kernel without that cell"],
     "os_exit": ["killed the kernel", "new kernel without that cell"],
@@ -248,11 +267,22 @@ BROKEN_CELLS = {  # submission -> what the report must say about it; every exerc
 }
 
 
+SUBMISSION_OF = {**dict.fromkeys(BROKEN, "broken_cells"), **dict.fromkeys(FATAL, "fatal_cells"), "stuck": "stuck"}
+
+
 @pytest.mark.parametrize("name", sorted(BROKEN_CELLS))
 def test_a_broken_cell_is_reported_and_the_rest_is_graded(graded, name):
-    result = graded[0][name]
+    result = graded[0][SUBMISSION_OF[name]]
     assert full_marks(result), statuses(result)
     assert any(all(needle in p for needle in BROKEN_CELLS[name]) for p in result.problems), result.problems
+
+
+def test_several_broken_cells_are_each_reported_once(graded):
+    for submission, cells in [("broken_cells", BROKEN), ("fatal_cells", FATAL)]:
+        problems = graded[0][submission].problems
+        assert len(problems) == len(cells), problems
+        named = [code.split("\n")[0] for code in cells.values() if code.startswith(("import", "exit"))]
+        assert all(any(f"(`{line}`)" in p for p in problems) for line in named), problems
 
 
 def test_a_function_that_kills_the_kernel_when_checked_fails_alone(graded):
