@@ -76,7 +76,17 @@ chromium-check:
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --all --warningiserror --keep-going
+	@touch $(BOOK_STAMP)
 	@echo "The book is built. Open $(CURDIR)/_build/html/index.html"
+
+# The browser tests and the screenshots read the book as `make book` builds it, rebuilt only when one of its
+# sources changed since the last successful build. `make test` builds it with this same command
+# (tests/builds.py) and leaves the stamp, so `.ci/run`'s browser tests do not build it a second time.
+BOOK_STAMP := _build/html/.built
+BOOK_SOURCES := _config.yml _toc.yml $(wildcard book/*) \
+	$(shell find attention_course coursekit -name '*.py' -o -path '*/data/*' -type f)
+$(BOOK_STAMP): $(STAMP) $(BOOK_SOURCES)
+	$(MAKE) --no-print-directory book
 
 book-nosolutions: $(STAMP)
 	$(BIN)/python -m attention_course.nosolutions
@@ -91,10 +101,10 @@ quick: $(TEST_STAMP)
 mutants: $(TEST_STAMP)
 	$(BIN)/python -m coursekit.mutants --json _build/mutants.json
 
-test-browser: chromium-check $(BROWSER_STAMP) book
+test-browser: chromium-check $(BROWSER_STAMP) $(BOOK_STAMP)
 	$(BIN)/python -m pytest tests_browser -p no:cacheprovider
 
-screenshots: chromium-check $(BROWSER_STAMP) book
+screenshots: chromium-check $(BROWSER_STAMP) $(BOOK_STAMP)
 	$(BIN)/python tests_browser/screenshots.py --dark
 
 notebooks: $(STAMP)

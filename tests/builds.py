@@ -2,7 +2,8 @@
 
 Every lesson's code runs twice in `make test`, and no more:
 - the book (book/*.md, with the solutions: every cell that solutions/ holds), built as `make book` builds
-  it, into _build/ (so a developer's earlier `make book` leaves an execution cache that makes it quick);
+  it, into _build/ (so a developer's earlier `make book` leaves an execution cache that makes it quick,
+  and `make test-browser` afterwards finds the book built);
 - the book without solutions (the stubs: every cell that lessons/ holds), built as
   `make book-nosolutions` builds it, into _build/nosolutions/ and _build/html-nosolutions/.
 tests/test_book.py and tests/test_nosolutions.py read the pages and the executed notebooks of these
@@ -46,6 +47,7 @@ class Build:
     output: Path  # the folder of the built HTML
     source: Path  # the book's folder that was built: <source>/book/NN_*.md
     cache: Path  # the build's execution cache (jupyter-cache), which holds every executed notebook
+    stamp: Path | None = None  # touched after a successful build, as the Makefile's target touches it
     log: Path = field(init=False)
     _process: subprocess.Popen | None = field(default=None, init=False)
     _started: float = field(default=0.0, init=False)
@@ -78,6 +80,8 @@ class Build:
             raise AssertionError(f"the {self.name} build took longer than {BUILD_TIMEOUT_S} s; see {self.log}") from None
         text = self.log.read_text(encoding="utf-8", errors="replace")
         assert self._process.returncode == 0, f"the {self.name} build failed (see {self.log}):\n{text[-6000:]}"
+        if self.stamp:
+            self.stamp.touch()
         return text
 
     def stop(self) -> None:
@@ -104,7 +108,8 @@ NOSOLUTIONS_WORK = ROOT / nosolutions.WORK  # the command's default folders
 BOOK = Build(
     "book",
     [str(BIN / "jupyter-book"), "build", str(ROOT), "--warningiserror", "--keep-going", "--all"],
-    output=ROOT / "_build" / "html", source=ROOT, cache=ROOT / "_build" / ".jupyter_cache")
+    output=ROOT / "_build" / "html", source=ROOT, cache=ROOT / "_build" / ".jupyter_cache",
+    stamp=ROOT / "_build" / "html" / ".built")  # the Makefile's BOOK_STAMP: `make test-browser` reuses this build
 
 NOSOLUTIONS = Build(
     "nosolutions",
