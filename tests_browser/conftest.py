@@ -12,6 +12,7 @@ import pytest
 
 PAGES = book_site.toc_pages()
 LESSONS = [page for page in PAGES if book_site.is_lesson(page)]
+DESKTOP = {"width": 1280, "height": 900}
 
 
 def pytest_configure(config) -> None:
@@ -50,11 +51,12 @@ class Visit:
     page: object
     errors: list[str] = field(default_factory=list)  # console errors and uncaught exceptions
     blocked: list[str] = field(default_factory=list)  # requests for anything not served by the book
+    solutions_shown_at_load: list[bool] = field(default_factory=list)  # each solution's body, once settled
 
 
-def open_page(browser, base_url: str, name: str, width: int = 1280, color_scheme: str = "light") -> Visit:
-    """Open one page of the book in a fresh browser context and wait until it has settled."""
-    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=color_scheme)
+def open_page(browser, base_url: str, name: str) -> Visit:
+    """Open one page of the book in a fresh browser context at 1280 px, and wait until it has settled."""
+    context = browser.new_context(viewport=DESKTOP, color_scheme="light")
     visit = Visit(name=name, url=f"{base_url}{name}.html", page=None)
     book_site.block_outside_requests(context, base_url, visit.blocked)
     page = context.new_page()
@@ -63,13 +65,36 @@ def open_page(browser, base_url: str, name: str, width: int = 1280, color_scheme
     response = page.goto(visit.url)
     assert response is not None and response.ok, f"{name}: the server answered {response and response.status}"
     book_site.settle(page)
+    bodies = page.locator(SOLUTION_BODY)
+    visit.solutions_shown_at_load = [bodies.nth(i).is_visible() for i in range(bodies.count())]
     visit.page = page
     return visit
 
 
+SOLUTION_BODY = "div.solution > section"
+
+
+def open_solutions(page) -> int:
+    """Open every solution that is closed (a click on an open one would close it); how many were opened."""
+    solutions = page.locator("div.solution")
+    opened = 0
+    for i in range(solutions.count()):
+        body = solutions.nth(i).locator(":scope > section")
+        if not body.is_visible():
+            solutions.nth(i).locator("button.toggle-button").click()
+            body.wait_for(state="visible", timeout=5000)
+            opened += 1
+    return opened
+
+
 @pytest.fixture(scope="session")
 def visits(browser, base_url):
-    """Each page of the book opened once at 1280 px and kept open for every test that only reads it."""
+    """Each page of the book opened once at 1280 px and kept open for the tests of that page.
+
+    A test that changes the page (opens the solutions, switches to the dark theme, narrows the window to a
+    phone's) either leaves it as every other test may find it (solutions open) or restores it. What the page
+    was like on arrival is kept in the Visit.
+    """
     opened: dict[str, Visit] = {}
 
     def visit(name: str) -> Visit:
@@ -80,18 +105,3 @@ def visits(browser, base_url):
     yield visit
     for v in opened.values():
         v.page.context.close()
-
-
-@pytest.fixture
-def fresh(browser, base_url):
-    """A page opened just for one test, which may click on it; closed afterwards."""
-    contexts = []
-
-    def visit(name: str, **kwargs) -> Visit:
-        v = open_page(browser, base_url, name, **kwargs)
-        contexts.append(v.page.context)
-        return v
-
-    yield visit
-    for context in contexts:
-        context.close()

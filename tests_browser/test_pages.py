@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from urllib.parse import unquote, urldefrag
+from urllib.parse import unquote, urldefrag, urljoin
 
 import book_site
 import pytest
-from conftest import LESSONS, PAGES
+from bs4 import BeautifulSoup
+from conftest import DESKTOP, LESSONS, PAGES, open_solutions
 
 # Console errors a page may show, each with the reason it is allowed. None is expected: MathJax ships with
 # the book, no script is loaded from a CDN, and attention_course.book removes the duplicated script that
@@ -78,14 +79,21 @@ def test_title_navigation_and_previous_next_links(visits, base_url, name):
     assert info["next"] == expected_next, f"{name}: 'next' goes to {info['next']}"
 
 
-def test_next_links_walk_through_the_whole_book(fresh, base_url):
-    """A reader who starts at the welcome page and keeps clicking 'next' sees every page, in order."""
-    page = fresh(PAGES[0]).page
-    seen = [page.url]
-    while page.locator(".prev-next-area a.right-next").count():
-        with page.expect_navigation():
-            page.locator(".prev-next-area a.right-next").click()
-        seen.append(page.url.split("#")[0])
+def test_next_links_walk_through_the_whole_book(base_url, visits):
+    """A reader who starts at the welcome page and keeps following 'next' sees every page, in order.
+
+    Each page's 'next' link is read from the page as served (the browser's own rendering of each page and
+    of its link is checked by test_title_navigation_and_previous_next_links).
+    """
+    request = visits(PAGES[0]).page.request
+    seen = [f"{base_url}{PAGES[0]}.html"]
+    while True:
+        response = request.get(seen[-1])
+        assert response.ok, f"{seen[-1]}: the server answered {response.status}"
+        link = BeautifulSoup(response.text(), "html.parser").select_one(".prev-next-area a.right-next")
+        if link is None:
+            break
+        seen.append(urljoin(seen[-1], link["href"]).split("#")[0])
         assert len(seen) <= len(PAGES), "the 'next' links go round in a circle"
     assert seen == [f"{base_url}{p}.html" for p in PAGES]
 
@@ -123,21 +131,22 @@ def test_no_raw_myst_or_latex_shows(visits, name):
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_every_exercise_has_a_solution_hidden_until_clicked(fresh, name):
-    page = fresh(name).page
+def test_every_exercise_has_a_solution_hidden_until_clicked(visits, name):
+    visit = visits(name)
+    page = visit.page
     exercises = page.evaluate("() => [...document.querySelectorAll('div.exercise')].map(e => e.id)")
     targets = page.evaluate("""() => [...document.querySelectorAll('div.solution')].map(s => {
         const a = s.querySelector('.admonition-title a[href^="#"]'); return a ? a.getAttribute('href').slice(1) : null; })""")
     if book_site.is_lesson(name):
         assert exercises, f"{name}: a lesson without exercises"
     assert sorted(targets, key=str) == sorted(exercises), f"{name}: exercises {exercises}, solutions for {targets}"
+    shown = [target for target, visible in zip(targets, visit.solutions_shown_at_load) if visible]
+    assert len(visit.solutions_shown_at_load) == len(targets) and not shown, \
+        f"{name}: the solutions to {shown} show before they are asked for"
+    open_solutions(page)  # a click on each shows it (waits until it is visible)
     solutions = page.locator("div.solution")
     for i in range(solutions.count()):
-        solution = solutions.nth(i)
-        body = solution.locator(":scope > section")
-        assert not body.is_visible(), f"{name}: the solution to {targets[i]} shows before it is asked for"
-        solution.locator("button.toggle-button").click()
-        body.wait_for(state="visible", timeout=5000)
+        body = solutions.nth(i).locator(":scope > section")
         assert body.locator("div.cell pre").first.is_visible(), f"{name}: the solution to {targets[i]} has no code"
 
 
@@ -258,20 +267,29 @@ def test_math_renders(visits, name):
     assert not info["wide"], f"{name}: display equations wider than the page column: {info['wide']}"
 
 
+PHONE_LAYOUT = """() => {
+    const width = document.documentElement.clientWidth;
+    const scrolls = e => { for (let p = e.parentElement; p; p = p.parentElement) {
+        if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(p).overflowX)) return true; } return false; };
+    const wide = [...document.querySelectorAll('main *')]
+        .filter(e => e.getBoundingClientRect().right > width + 1 && !scrolls(e))
+        .map(e => e.tagName.toLowerCase() + ': ' + (e.innerText || '').slice(0, 50));
+    const small = [...document.querySelectorAll('main figure img')]
+        .filter(i => i.getBoundingClientRect().width < Math.min(i.naturalWidth, 560) - 1)
+        .map(i => i.closest('figure').id + ': ' + Math.round(i.getBoundingClientRect().width) + ' px');
+    return {scroll: document.documentElement.scrollWidth, width: width, wide: wide.slice(0, 5), small: small};
+}"""
+
+
 @pytest.mark.parametrize("name", PAGES)
-def test_page_fits_a_phone_and_its_figures_stay_legible(fresh, name):
-    page = fresh(name, width=390).page
-    info = page.evaluate("""() => {
-        const width = document.documentElement.clientWidth;
-        const scrolls = e => { for (let p = e.parentElement; p; p = p.parentElement) {
-            if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(p).overflowX)) return true; } return false; };
-        const wide = [...document.querySelectorAll('main *')]
-            .filter(e => e.getBoundingClientRect().right > width + 1 && !scrolls(e))
-            .map(e => e.tagName.toLowerCase() + ': ' + (e.innerText || '').slice(0, 50));
-        const small = [...document.querySelectorAll('main figure img')]
-            .filter(i => i.getBoundingClientRect().width < Math.min(i.naturalWidth, 560) - 1)
-            .map(i => i.closest('figure').id + ': ' + Math.round(i.getBoundingClientRect().width) + ' px');
-        return {scroll: document.documentElement.scrollWidth, width: width, wide: wide.slice(0, 5), small: small};
-    }""")
+def test_page_fits_a_phone_and_its_figures_stay_legible(visits, name):
+    page = visits(name).page
+    page.set_viewport_size({"width": 390, "height": 900})
+    try:
+        page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        info = page.evaluate(PHONE_LAYOUT)
+    finally:
+        page.set_viewport_size(DESKTOP)
     assert info["scroll"] <= info["width"], f"{name}: at 390 px the page scrolls sideways because of {info['wide']}"
     assert not info["small"], f"{name}: on a phone these figures shrink too far to read: {info['small']}"
+
