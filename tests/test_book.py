@@ -6,6 +6,7 @@ cells it executed, and every check in it passed.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -39,6 +40,7 @@ def built_book(book_build) -> Path:
     return book_build.output
 
 
+@functools.lru_cache(maxsize=None)  # each page parsed once (half a second for a lesson); no test changes a soup
 def page(html_root: Path, name: str) -> BeautifulSoup:
     return BeautifulSoup((html_root / "book" / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
 
