@@ -11,6 +11,10 @@ TEST_STAMP := $(VENV)/.installed-test
 # OpenMP threads sleep instead of spin, so a busy machine does not slow the lessons down several times over.
 # It must be in the environment before torch is imported, so it is set here, not in the package.
 export OMP_WAIT_POLICY ?= PASSIVE
+# Python may cache compiled modules (in __pycache__/, ignored by git) even where the environment says not to:
+# without the cache every test process rewrites and compiles the 60 test modules again (about 4 s each), and
+# every kernel compiles the course's package.
+unexport PYTHONDONTWRITEBYTECODE
 # make grade SUBMISSIONS="submitted/*.ipynb" [LESSON=06] [FORMAT=table|csv|json] [GRADE_ARGS="--jobs 2"]
 SUBMISSIONS ?=
 LESSON ?=

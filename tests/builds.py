@@ -24,9 +24,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jupytext
 import nbformat
-from jupyter_cache import get_cache
 
 from attention_course import nosolutions
 
@@ -95,6 +93,9 @@ class Build:
         From the execution cache, the one record of a run: a build that found a page in its cache writes
         that page's notebook to jupyter_execute/ without outputs.
         """
+        import jupytext  # here, not at the top: conftest imports this module in every `make quick` process
+        from jupyter_cache import get_cache
+
         notebook = jupytext.read(self.source / "book" / f"{stem}.md")
         try:
             _, executed = get_cache(self.cache).merge_match_into_notebook(notebook)

@@ -40,7 +40,7 @@ def built_book(book_build) -> Path:
     return book_build.output
 
 
-@functools.lru_cache(maxsize=None)  # each page parsed once (half a second for a lesson); no test changes a soup
+@functools.cache  # each page parsed once (half a second for a lesson); no test changes a soup
 def page(html_root: Path, name: str) -> BeautifulSoup:
     return BeautifulSoup((html_root / "book" / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
 

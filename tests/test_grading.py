@@ -1,6 +1,7 @@
 """The grader, end to end: real kernels run real notebooks, good, wrong and broken (issue: instructors).
 
-One class of submissions of the first lesson is graded once, two at a time, and each test reads its row.
+One class of submissions of the first lesson is graded once, three at a time (the three that wait out the cell
+limit are graded first, side by side, and sleep while they wait), and each test reads its row.
 The answer key and the learner's notebook are graded as they are; the other submissions are made from the
 answer key without the cells that only draw a figure or a widget (a third of a run's time), so the grader
 still meets every exercise and check cell. Mistakes that the grader reports separately share a submission
@@ -178,7 +179,7 @@ def graded(tmp_path_factory):
     before = snapshot(paths.values())
     finished = []
     ordered = sorted(paths, key=lambda name: (name not in LOOPING, name))
-    results = grading.grade([paths[name] for name in ordered], lesson=LESSON, limits=LIMITS, jobs=2,
+    results = grading.grade([paths[name] for name in ordered], lesson=LESSON, limits=LIMITS, jobs=3,
                             on_result=finished.append)
     assert len(finished) == len(paths)  # every submission was graded, whatever came before it
     return {result.path.stem: result for result in results}, before, paths
