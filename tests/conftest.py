@@ -22,19 +22,12 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # = runtime.TEST_ENVIRONMENT
 import pytest  # after the environment is set
 from builds import BUILDS
 
-# Tests that need lesson 8's trained Reverser (decoding.trained_reverser, trained once per process, ~6 s):
-# `make quick` runs them in one of its two workers (pytest-xdist's --dist loadgroup), so it is trained once.
-NEED_THE_REVERSER = ("test_decoding.py", "test_checks_lesson08.py", "test_widgets_lesson08.py",
-                     "cross_attention_position")
-
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
 def pytest_collection_modifyitems(items):
     for item in items:
         if set(BUILDS) & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.notebooks)
-        if any(part in item.nodeid for part in NEED_THE_REVERSER):
-            item.add_marker(pytest.mark.xdist_group("reverser"))
     # The tests that read a build run last, so that the rest of the suite runs while the builds do.
     items.sort(key=lambda item: bool(set(BUILDS) & set(getattr(item, "fixturenames", ()))))
 

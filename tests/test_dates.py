@@ -54,7 +54,7 @@ def test_ordinals():
 
 def test_every_string_means_exactly_one_day():
     meaning = {}
-    for i in range(0, dates.NUM_DAYS, 3):  # every third day of the hundred years, in every format
+    for i in range(0, dates.NUM_DAYS, 5):  # every fifth day of the hundred years (each weekday in turn), in every format
         day = dates.FIRST_DAY + dt.timedelta(days=i)
         for e in dates.every_format(day):
             assert meaning.setdefault(e.text, e.answer) == e.answer, e.text
