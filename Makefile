@@ -27,7 +27,7 @@ help:
 	@echo "make book             install, then build the HTML book into _build/html"
 	@echo "make book-nosolutions install, then build the book with every solution removed into _build/html-nosolutions"
 	@echo "make test             install (with the test tools, nbgrader), then run every test"
-	@echo "make quick            the package, check and widget tests only, no notebook run (about 90 s on 2 cores)"
+	@echo "make quick            the package, check and widget tests only, no notebook run (about 65 s on 2 cores)"
 	@echo "make mutants          plant ~30 known mistakes in the package and the checks; the quick tests must catch each"
 	@echo "make test-browser     build the book, then check every page in headless Chromium (needs chromium, npm)"
 	@echo "make screenshots      build the book, then take screenshots of every page into _build/screenshots"
