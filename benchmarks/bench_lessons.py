@@ -1,4 +1,4 @@
-"""How long each lesson takes to execute from top to bottom, kernel start included (target: 90 s; lesson 9, 180 s).
+"""How long each lesson takes to execute from top to bottom, kernel start included (target: 90 s each).
 
 Each notebook in solutions/ (every exercise solved, so every cell does its full work) is executed with nbclient
 in this environment's Python kernel, from solutions/ as working directory, BENCH_REPEATS times (default 3); the
@@ -35,7 +35,6 @@ from common import repeats, row  # after the path is set
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_S = 90.0
-LONGER_TARGETS_S = {"09_encoder_decoder": 180.0}  # lesson 9 trains the whole model in its own cells
 
 
 def execute(path: Path) -> tuple[float, float]:
@@ -75,11 +74,10 @@ def run() -> list[dict]:
     rows = []
     for stem, times, slowest in measure(lessons(), count):
         median = statistics.median(times)
-        target = LONGER_TARGETS_S.get(stem, TARGET_S)
-        verdict = "within" if median <= target else "OVER"
+        verdict = "within" if median <= TARGET_S else "OVER"
         rows.append(row(f"execute lesson {stem}", median, None,
                         f"median of {count} (min {min(times):.1f} s, max {max(times):.1f} s; slowest cell "
-                        f"{slowest:.1f} s); {verdict} the {target:.0f} s target"))
+                        f"{slowest:.1f} s); {verdict} the {TARGET_S:.0f} s target"))
     return rows
 
 
