@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import book_site
@@ -26,6 +27,22 @@ def pytest_configure(config) -> None:
     except ImportError:
         pytest.exit("The browser tests need Playwright: run them with `make test-browser`, which installs it.",
                     returncode=2)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Under xdist (`make test-browser` runs two workers), every test of one page runs on one worker.
+
+    Each worker then loads each of its pages once (see `visits`). xdist's own `--dist loadgroup` would do this,
+    but its group marks are lost under pytest 9 (it renames `item._nodeid`, which pytest no longer reads).
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByPage(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            page = re.search(r"\[([^\]]+)\]$", nodeid)  # test_math_renders[book/05_masking] -> book/05_masking
+            return page.group(1) if page else nodeid
+
+    return ByPage(config, log)
 
 
 @pytest.fixture(scope="session")
