@@ -27,7 +27,7 @@ help:
 	@echo "make book             install, then build the HTML book into _build/html"
 	@echo "make book-nosolutions install, then build the book with every solution removed into _build/html-nosolutions"
 	@echo "make test             install (with the test tools, nbgrader), then run every test"
-	@echo "make quick            the package, check and widget tests only, no notebook run (about 65 s on 2 cores)"
+	@echo "make quick            the package, check and widget tests only, no notebook run (about a minute on 2 cores)"
 	@echo "make mutants          plant ~30 known mistakes in the package and the checks; the quick tests must catch each"
 	@echo "make test-browser     build the book, then check every page in headless Chromium (needs chromium, npm)"
 	@echo "make screenshots      build the book, then take screenshots of every page into _build/screenshots"
@@ -110,7 +110,8 @@ test: $(TEST_STAMP)
 
 # The authors' loop: every test that needs no notebook executed and no book built. Each test module runs in one
 # of the two workers (--dist loadfile), so its module-scoped fixtures (a training run, a recorded run) are made
-# once. (pytest-xdist's --dist loadgroup does not group tests under pytest 9.2 here: checked 2026-12-07.)
+# once. (pytest-xdist 3.8's --dist loadgroup does not group under pytest 9.2: it renames item._nodeid, which pytest 9
+# no longer reads.)
 quick: $(TEST_STAMP)
 	$(BIN)/python -m pytest -m "not notebooks" -q -n 2 --dist loadfile
 
