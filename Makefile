@@ -71,12 +71,13 @@ $(TEST_STAMP): requirements.txt requirements-test.txt pyproject.toml
 	done
 	touch $(STAMP) $@
 
-# The browser tests' extras: Playwright (PyPI) drives the system Chromium; axe-core (npm) checks accessibility.
+# The browser tests' extras, on top of the tests' environment (pytest-xdist runs them on two processes):
+# Playwright (PyPI) drives the system Chromium; axe-core (npm) checks accessibility.
 BROWSER_STAMP := $(VENV)/.installed-browser
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser)
 export CHROMIUM
 
-$(BROWSER_STAMP): $(STAMP) tests_browser/requirements.txt tests_browser/package.json
+$(BROWSER_STAMP): $(TEST_STAMP) tests_browser/requirements.txt tests_browser/package.json
 	@command -v npm > /dev/null || { echo "make test-browser needs npm for axe-core: apt-get install npm" >&2; exit 1; }
 	$(BIN)/python -m pip install --quiet -r tests_browser/requirements.txt
 	cd tests_browser && npm install --no-package-lock --no-audit --no-fund --loglevel=error
