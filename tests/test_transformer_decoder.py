@@ -46,6 +46,27 @@ def test_layer_equals_torch_in_eval_mode(norm_first, B, T_tgt, T_src, d_model, h
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
+def test_from_torch_copies_every_layer_norm(norm_first):
+    # torch's LayerNorms start at weight 1, bias 0: give each of the three its own weights and eps, so a norm
+    # left uncopied changes the output
+    torch.manual_seed(5)
+    theirs = nn.TransformerDecoderLayer(16, 4, 32, batch_first=True, norm_first=norm_first).eval()
+    for i, norm in enumerate((theirs.norm1, theirs.norm2, theirs.norm3)):
+        nn.init.uniform_(norm.weight, 0.5, 1.5)
+        nn.init.uniform_(norm.bias, -0.5, 0.5)
+        norm.eps = 10.0 ** -(i + 2)  # 1e-2, 1e-3, 1e-4: large enough to move the output
+    ours = DecoderLayer.from_torch(theirs).eval()
+    for mine, their_norm in zip((ours.norm1, ours.norm2, ours.norm3), (theirs.norm1, theirs.norm2, theirs.norm3)):
+        assert mine.eps == their_norm.eps
+        torch.testing.assert_close(mine.weight, their_norm.weight, atol=0, rtol=0)  # exact: copied
+    y, memory, src_real = _inputs(5, 2, 5, 6, 16)
+    with torch.no_grad():
+        expected = theirs(y, memory, **_torch_masks(5, src_real))
+        got = ours(y, memory, tgt_mask=masking.causal_mask(5), memory_mask=src_real)
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
 def test_layer_with_target_padding_equals_torch(norm_first):
     torch.manual_seed(4)
     theirs = nn.TransformerDecoderLayer(16, 4, 32, batch_first=True, norm_first=norm_first).eval()
