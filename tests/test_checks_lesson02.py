@@ -151,18 +151,6 @@ def test_other_correct_solutions_pass(name, answer, capsys):
     np.testing.assert_array_equal(lookup.VALUES, values)
 
 
-def test_mutating_learner_does_not_break_later_cases():
-    def vandal(Q, K, V):
-        answer = attention_matrix(Q, K, V)
-        Q[...] = 0
-        K[...] = 0
-        V[...] = 0
-        return answer
-
-    assert checks.attention_matrix(vandal).status == "passed"
-    assert lookup.KEYS.any() and lookup.VALUES.any()
-
-
 # ---------------------------------------------------------------- realistic wrong answers
 
 

@@ -313,17 +313,6 @@ def test_nan_is_named(name, answer):
     assert "nan" in message.lower()
 
 
-def test_checks_do_not_change_with_learner_side_effects():
-    def in_place(X, W_Q, W_K, W_V):
-        result = self_attention(X, W_Q, W_K, W_V)
-        X.zero_()  # the check's own copy of X must not be the one changed
-        W_Q.zero_()
-        return result
-
-    assert checks.self_attention(in_place).status == "passed"
-    assert checks.self_attention(self_attention).status == "passed"
-
-
 def test_checks_keep_their_names_and_docstrings():
     for name, check in CHECKS.items():
         assert check.__name__ == name

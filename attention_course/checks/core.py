@@ -15,6 +15,7 @@ Checks are plain functions that return a CheckResult, so the grader can use them
 from __future__ import annotations
 
 import copy
+import inspect
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +24,15 @@ import numpy as np
 
 
 class CheckFailed(AssertionError):
-    """A wrong answer. In Jupyter it is shown as its message alone."""
+    """A wrong answer. In Jupyter it is shown as its message alone.
+
+    `specific` is False for the fallback "gave ..., expected ..." message, which names no mistake; the
+    report of the checks' mutants (coursekit.check_mutants) counts the others as specific.
+    """
+
+    def __init__(self, message: str, specific: bool = True):
+        super().__init__(message)
+        self.specific = specific
 
     def _render_traceback_(self):  # IPython's hook for a custom error display
         return [f"✘ {self}"]
@@ -99,10 +108,10 @@ class Learner:
                 f"checks.{self.name} expects your function itself, as in checks.{self.name}({self.name}); "
                 f"you passed a {type(self.answer).__name__}."
             )
-        args = copy.deepcopy(args)  # the learner's code may change its inputs in place
+        given = copy.deepcopy(args)  # the learner's own copies: `args` stay as they were, to compare with
         try:
             with np.errstate(all="ignore"):  # the check explains a nan or inf better than numpy's warning
-                return self.answer(*args)
+                result = self.answer(*given)
         except NotImplementedError:
             raise NotAttempted from None
         except Exception as error:  # noqa: BLE001 - any error in learner code becomes a sentence
@@ -110,6 +119,47 @@ class Learner:
             raise CheckFailed(
                 f"Your {self.name} raised {type(error).__name__} ({detail}) on {case}. Hint: {self.hint}"
             ) from None
+        self._refuse_changed_inputs(args, given, case)
+        return result
+
+    def _refuse_changed_inputs(self, before: tuple, after: tuple, case: str) -> None:
+        """An answer that writes into its inputs (`x -= x.max()`, `targets[:, 0] = start`) is wrong even when
+        what it returns is right: the caller still holds those arrays, and a training loop reuses them (the
+        targets are also the loss's labels). Only arrays and tensors are compared; a module is not data."""
+        for position, (old, new) in enumerate(zip(before, after)):
+            old_values, new_values = _values(old), _values(new)
+            if old_values is None or _same(old_values, new_values):
+                continue
+            raise CheckFailed(
+                f"Your {self.name} changed its input `{self._parameter(position)}` in place on {case}; the caller "
+                "still needs it unchanged. Compute a new array or tensor instead of writing into the input "
+                "(an in-place operator such as -=, an assignment to a slice, or a method ending in _)."
+            )
+
+    def _parameter(self, position: int) -> str:
+        try:
+            parameters = list(inspect.signature(self.answer).parameters.values())
+        except (TypeError, ValueError):
+            parameters = []
+        if position < len(parameters) and parameters[position].kind in (
+                inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+            return parameters[position].name
+        return f"argument {position + 1}"
+
+
+def _values(x) -> np.ndarray | None:
+    """The numbers of an array or tensor argument, or None for anything else."""
+    if hasattr(x, "detach") and hasattr(x, "numpy"):  # a torch tensor, without importing torch here
+        return x.detach().cpu().numpy()
+    return x if isinstance(x, np.ndarray) else None
+
+
+def _same(old: np.ndarray, new) -> bool:
+    """Bit for bit the same: an input left alone keeps every value, so == is right here (a nan stays a nan)."""
+    new = _values(new)
+    if new is None or old.shape != new.shape or old.dtype != new.dtype:
+        return False
+    return bool(np.array_equal(old, new, equal_nan=old.dtype.kind in "fc"))
 
 
 def as_array(result, name: str, case: str, shape: tuple[int, ...], what: str) -> np.ndarray:
@@ -149,28 +199,36 @@ def as_plain_array(result, name: str, case: str, what: str) -> np.ndarray:
     return array
 
 
-def close(a, b) -> bool:
-    """Equal up to rounding, whatever route the learner took: to rtol 1e-5, or within float32's rounding."""
-    return a.shape == np.shape(b) and (np.allclose(a, b, rtol=1e-5, atol=1e-7) or _within_float32_rounding(a, b))
+def close(a, b, scale: float | None = None) -> bool:
+    """Equal up to rounding, whatever route the learner took (float32, torch, a loop, another summation order).
 
-
-def _within_float32_rounding(a: np.ndarray, b) -> bool:
-    """A float32 answer (24 bits, eps 1.2e-7) is off by a few eps of the numbers it was computed from. An entry
-    that cancels to near 0 (x - mean, or embeddings plus positions) keeps the error of the large numbers
-    around it, so the absolute tolerance follows the largest entry: 1e-6 of it is 8 eps, far less than any
-    mistake a check names moves an entry by."""
+    A float32 answer (24 bits, eps 1.2e-7) is off by a few eps of the largest number it was computed from, also
+    in entries that cancel to near 0 (x - mean, embeddings plus positions). So the absolute tolerance follows
+    `scale`, by default the largest |b|; pass the size of the inputs when the result cancels. 1e-6 of it is
+    8 eps, and every mistake a check names moves some entry by far more (eps inside or outside LayerNorm's
+    square root included, which lesson 7 tests with eps = 0.5).
+    """
     b = np.asarray(b, dtype=float)
-    scale = float(np.abs(b).max()) if b.size and np.isfinite(b).all() else 0.0
-    return np.allclose(a, b, rtol=1e-5, atol=1e-6 * scale)
+    if np.shape(a) != b.shape:
+        return False
+    if scale is None:
+        scale = float(np.abs(b).max()) if b.size and np.isfinite(b).all() else 0.0
+    return bool(np.allclose(a, b, rtol=1e-5, atol=max(1e-7, 1e-6 * scale)))
 
 
-def diagnose(got: np.ndarray, name: str, case: str, expected, wrong_answers) -> None:
-    """Raise with the message of the first known mistake `got` matches, else a generic one."""
-    if close(got, expected):
+def diagnose(got: np.ndarray, name: str, case: str, expected, wrong_answers, scale: float | None = None) -> None:
+    """Raise with the message of the first known mistake `got` matches, else a generic one (see `close` for
+    `scale`). The generic one shows at most a few numbers: a whole (B, T, d) tensor would bury the sentence."""
+    if close(got, expected, scale):
         return
     for wrong, message in wrong_answers:
-        if close(got, wrong):
+        if close(got, wrong, scale):
             raise CheckFailed(f"On {case}, {message}")
-    raise CheckFailed(
-        f"Your {name} gave {np.round(got, 4).tolist()} on {case}; expected {np.round(expected, 4).tolist()}."
-    )
+    raise CheckFailed(f"Your {name} gave {_few(got)} on {case}; expected {_few(expected)}.", specific=False)
+
+
+def _few(values, limit: int = 8) -> str:
+    """Up to `limit` numbers, rounded, with an ellipsis when there are more (messages stay one short line)."""
+    flat = np.round(np.asarray(values, dtype=float), 4).reshape(-1).tolist()
+    shown = ", ".join(f"{v:g}" for v in flat[:limit])
+    return f"[{shown}{', ...' if len(flat) > limit else ''}]" if np.ndim(values) else shown

@@ -11,22 +11,6 @@ from .core import CheckFailed, as_array, check, close, diagnose
 __all__ = ["cosine_similarity", "half_weight_temperature", "hard_lookup", "soft_lookup", "softmax"]
 
 
-def _diagnose(got: np.ndarray, name: str, case: str, expected, wrong_answers, scale: float | None = None) -> None:
-    """core.diagnose, after accepting an answer that is right to float32 precision.
-
-    A right answer computed another way (float32, torch, a loop, another summation order) is off by a few
-    float32 ulps of the largest number in the sum, ~1e-7 of it, also in entries near 0 where core.close's
-    atol of 1e-7 is too tight. So atol here is 1e-5 of `scale` (by default the largest |expected|; pass the
-    size of the inputs when the result cancels), about 80 float32 ulps of it: every mistake the checks name
-    is off by far more. Shared by the checks of lessons 1 to 5.
-    """
-    expected = np.asarray(expected, dtype=float)
-    scale = float(np.abs(expected).max(initial=0.0)) if scale is None else scale
-    if got.shape == expected.shape and np.allclose(got, expected, rtol=1e-5, atol=1e-5 * scale):
-        return
-    diagnose(got, name, case, expected, wrong_answers)
-
-
 def _catalogue_cases(texts):
     return [(f"the query {text!r} (video catalogue)", lookup.embed_query(text), lookup.KEYS, lookup.VALUES)
             for text in texts]
@@ -79,7 +63,7 @@ def cosine_similarity(learner) -> str:
         key_norms, query_norm = np.linalg.norm(keys, axis=-1), np.linalg.norm(query)
         expected = dots / (key_norms * query_norm)
         got = as_array(learner(query, keys, case=case), learner.name, case, (len(keys),), "one similarity per key")
-        _diagnose(got, learner.name, case, expected, [
+        diagnose(got, learner.name, case, expected, [
             (dots, "you returned the plain dot products; divide each by the norms of the query and of the key."),
             (dots / key_norms, "you divided by the key norms but not by the query's norm."),
             (dots / query_norm, "you divided by the query's norm but not by each key's norm."),
@@ -101,6 +85,9 @@ def softmax(learner) -> str:
         ("x = [-inf, 0, 0]", np.array([-np.inf, 0.0, 0.0])),
         ("a 4 x 4 matrix (softmax of each row)", rng.normal(size=(4, 4)) * 3),
         ("a 3 x 5 matrix (softmax of each row)", rng.normal(size=(3, 5)) * 3),
+        # Rows of very different scale: one maximum for the whole array (x - x.max()) underflows the second row.
+        # It comes after the matrices, on which a missing keepdims gets its own message.
+        ("x = [[1000, 1001], [-5, 5]]", np.array([[1000.0, 1001.0], [-5.0, 5.0]])),
         ("a 2 x 3 x 4 array", rng.normal(size=(2, 3, 4))),
     ]
     for case, x in cases:
@@ -112,6 +99,12 @@ def softmax(learner) -> str:
         except (TypeError, ValueError):
             raw = None  # not numbers at all; _as_array below says so
         if raw is not None and raw.shape == x.shape and not np.isfinite(raw).all():
+            if x.ndim > 1 and _nan_rows(raw) == _nan_rows(_global_shift_softmax(x)):
+                raise CheckFailed(
+                    f"Your softmax returned nan on {case}: you subtracted one maximum for the whole array "
+                    f"({x.max():g}), so in a row far below it every exp underflows to 0, and 0/0 is nan. Subtract "
+                    "each row's own maximum."
+                )
             raise CheckFailed(
                 f"Your softmax returned nan or inf on {case}: exp overflows to inf for large inputs and "
                 "underflows to 0 (then 0/0) for very negative ones. Subtract each row's maximum before exp; "
@@ -132,11 +125,22 @@ def softmax(learner) -> str:
             e = np.exp(x - x.max(axis=-1))  # the row maxima without keepdims=True: row i meets row j's maximum
             wrong.append((e / e.sum(axis=-1, keepdims=True), "without keepdims=True, x.max(axis=-1) broadcasts along the wrong axis, so each row has another row's maximum subtracted."))
             wrong.append((e / e.sum(axis=-1), "without keepdims=True, the row maxima and the row sums broadcast along the wrong axis; use keepdims=True in both."))
-        _diagnose(got, learner.name, case, expected, wrong)
+        diagnose(got, learner.name, case, expected, wrong)
         row_sums = got.sum(axis=-1)
         if not np.allclose(row_sums, 1):
             raise CheckFailed(f"On {case}, a row of your weights sums to {row_sums.flat[0]:.4g}; softmax rows must sum to 1.")
-    return f"all {len(cases)} cases pass, including [1000, 1001], -inf and 3-d input."
+    return f"all {len(cases)} cases pass, including [1000, 1001], rows of very different scale, -inf and 3-d input."
+
+
+def _nan_rows(weights: np.ndarray) -> list[bool]:
+    return np.isnan(weights).any(axis=-1).reshape(-1).tolist()
+
+
+def _global_shift_softmax(x: np.ndarray) -> np.ndarray:
+    """The softmax that subtracts one maximum for the whole array, as a learner might write it."""
+    with np.errstate(all="ignore"):
+        e = np.exp(x - x.max())
+        return e / e.sum(axis=-1, keepdims=True)
 
 
 @check(hint="weights = softmax(keys @ query / temperature); output = weights @ values; return output, weights.")
@@ -158,13 +162,13 @@ def soft_lookup(learner) -> str:
         weights = as_array(weights, learner.name, case, (len(keys),), "the weights, one per key")
         scores = keys @ query
         expected_weights = reference_softmax(scores / temperature)
-        _diagnose(weights, learner.name, case, expected_weights, [
+        diagnose(weights, learner.name, case, expected_weights, [
             (reference_softmax(scores * temperature), "you multiplied the scores by the temperature; divide by it."),
             (reference_softmax(scores), "your weights ignore the temperature; divide the scores by it before the softmax."),
             (scores / temperature, "your weights are the raw scores; apply softmax so they are positive and sum to 1."),
         ])
         output = as_array(output, learner.name, case, values.shape[1:], "one blended value vector")
-        _diagnose(output, learner.name, case, expected_weights @ values, [
+        diagnose(output, learner.name, case, expected_weights @ values, [
             (values.mean(axis=0), "your output is the plain average of the values; weight each value by its weight."),
             (values[np.argmax(scores)], "your output is the hard lookup; blend all values by their weights."),
         ], scale=np.abs(values).max())  # the output is a weighted mean of the values

@@ -12,8 +12,7 @@ import torch
 
 from .. import lookup, scaling
 from ..attention import softmax
-from .core import CheckFailed, as_array, check, close
-from .lesson01 import _diagnose
+from .core import CheckFailed, as_array, check, close, diagnose
 
 __all__ = ["attention_matrix", "attention_one_query", "first_saturated_d_k", "scale_factor", "weight_gradient"]
 
@@ -73,7 +72,7 @@ def attention_one_query(learner) -> str:
                 got, learner.name, case, weights.shape, "the weights"), weights):
             raise CheckFailed(f"On {case}, you returned the weights; return the output, weights @ V.")
         got = as_array(got, learner.name, case, expected.shape, "one output vector of width d_v")
-        _diagnose(got, learner.name, case, expected, [
+        diagnose(got, learner.name, case, expected, [
             *[(_attention(q[None], K, V, c)[0][0], message) for c, message in _scale_mistakes(d_k, n)],
             (V[np.argmax(K @ q)], "you returned the value of the best key; attention blends all values by weight."),
             (V.mean(axis=0), "you returned the plain average of the values; weight each value by its weight."),
@@ -145,7 +144,7 @@ def attention_matrix(learner) -> str:
                           "you multiplied Q by K; the scores are Q @ K.T, every query against every key."))
         wrong.append(((Q @ K.swapaxes(-1, -2) / math.sqrt(d_k)) @ V,
                       "you skipped the softmax: turn the scores into weights with stable_softmax before @ V."))
-        _diagnose(got, learner.name, case, expected, wrong, scale=np.abs(V).max())  # weighted means of the values
+        diagnose(got, learner.name, case, expected, wrong, scale=np.abs(V).max())  # weighted means of the values
     if _has_python_loop(learner.answer):
         raise CheckFailed(
             "Your attention_matrix gives the right numbers but uses a Python loop; compute every query at once "
@@ -223,7 +222,7 @@ def weight_gradient(learner) -> str:
                               f"shape {expected.shape} (N, d_k).")
         got = as_array(got, learner.name, case, expected.shape, "one row of d_k numbers per key")
         # Row i is c w_i (k_i - w @ K): a difference of keys, so its rounding follows c times the size of the keys.
-        _diagnose(got, learner.name, case, expected, [
+        diagnose(got, learner.name, case, expected, [
             (expected / c, "you left out the factor c; the scores are c * (K @ q), so every gradient carries c."),
             (c * w[:, None] * K, "subtract the weighted mean key, w @ K, from every key before multiplying by w."),
             (c * w[:, None] * (K - K.mean(axis=0)), "the mean key must be weighted by w: use w @ K, not K.mean(axis=0)."),

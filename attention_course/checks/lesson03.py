@@ -9,8 +9,7 @@ import torch
 
 from .. import self_attention as sa
 from ..attention import softmax
-from .core import CheckFailed, as_array, check
-from .lesson01 import _diagnose
+from .core import CheckFailed, as_array, check, diagnose
 
 __all__ = ["cross_attention", "design_projections", "equivariance_gap", "self_attention", "smallest_strength"]
 
@@ -109,7 +108,7 @@ def self_attention(learner) -> str:
                 (softmax(((X @ W_Q.T) @ (X @ W_K.T).T).numpy() / math.sqrt(d_k)),
                  "you multiplied by W_Q.T and W_K.T, as nn.Linear stores them; in the equations Q = X @ W_Q."),
             ]
-        _diagnose(weights, learner.name, case, expected, wrong)
+        diagnose(weights, learner.name, case, expected, wrong)
         output = as_array(output, learner.name, case, (T, d_v), "one mixed value per token")
         wrong = [
             (V.numpy(), "your output is V itself; each token's output mixes all the values, weights @ V."),
@@ -122,7 +121,7 @@ def self_attention(learner) -> str:
             wrong.append((expected @ Q.numpy(), "you mixed the queries; mix the values, V = X @ W_V."))
         if d_in == d_v:
             wrong.append((expected @ X.numpy(), "you mixed X itself; mix the values, V = X @ W_V."))
-        _diagnose(output, learner.name, case, expected @ V.numpy(), wrong, scale=V.abs().max().item())
+        diagnose(output, learner.name, case, expected @ V.numpy(), wrong, scale=V.abs().max().item())
     return f"all {len(cases)} cases pass, including {sa.SENTENCE!r}."
 
 
@@ -368,7 +367,7 @@ def cross_attention(learner) -> str:
                 (softmax(((X_enc @ W_Q) @ (X_dec @ W_K).T).numpy() / math.sqrt(d_k)),
                  "you swapped the sequences: the queries come from X_dec, the keys and values from X_enc."),
             ]
-        _diagnose(weights, learner.name, case, expected, wrong)
+        diagnose(weights, learner.name, case, expected, wrong)
         output = as_array(output, learner.name, case, (T_q, d_v), "one mixed value per decoder token")
         wrong = []
         if X_dec.shape == X_enc.shape:
@@ -376,5 +375,5 @@ def cross_attention(learner) -> str:
                           "your values come from X_dec; keys and values both come from X_enc, the encoder."))
         if d_k == d_v:
             wrong.append((expected @ K.numpy(), "you mixed the keys; mix the values, V = X_enc @ W_V."))
-        _diagnose(output, learner.name, case, expected @ V.numpy(), wrong, scale=V.abs().max().item())
+        diagnose(output, learner.name, case, expected @ V.numpy(), wrong, scale=V.abs().max().item())
     return f"all {len(cases)} cases pass, including T_q ≠ T_k and {sa.FRENCH!r}."

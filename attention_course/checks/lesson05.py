@@ -10,8 +10,7 @@ import torch
 from .. import masking
 from ..attention import scaled_dot_product_attention
 from ..attention import softmax as reference_softmax
-from .core import CheckFailed, as_array, as_plain_array, check
-from .lesson01 import _diagnose
+from .core import CheckFailed, as_array, as_plain_array, check, diagnose
 
 __all__ = ["causal_mask", "decoder_mask", "masked_attention", "padding_mask", "to_key_padding_mask"]
 
@@ -240,13 +239,13 @@ def masked_attention(learner) -> str:
         if scores.shape[-1] == scores.shape[-2]:
             wrong.append((np.nan_to_num(_plain_softmax(scores.masked_fill(~mask.transpose(-2, -1), float("-inf")))),
                           "your mask is transposed: row i of the mask belongs to query i, column j to key j."))
-        _diagnose(weights, learner.name, case, expected, wrong)
+        diagnose(weights, learner.name, case, expected, wrong)
         output = as_array(output, learner.name, case, expected_output.shape, "one mixed value per query")
         wrong = [(np.zeros_like(expected_output), "your output is all zeros; mix the values, weights @ v.")]
         if expected.shape[-1] == expected.shape[-2]:
             wrong.append((np.swapaxes(expected, -1, -2) @ v.numpy(),
                           "you mixed the values with the transposed weights; use weights @ v."))
-        _diagnose(output, learner.name, case, expected_output, wrong, scale=v.abs().max().item())
+        diagnose(output, learner.name, case, expected_output, wrong, scale=v.abs().max().item())
     return f"all {len(cases)} cases pass, including an empty row."
 
 
