@@ -733,8 +733,11 @@ def norm_widget_grid(settings):
     return fig
 
 
-def norm_placement(post_gradients, pre_gradients, post_losses, pre_losses, lr: float):
-    """Left: each layer's gradient norm at initialisation; right: training loss, post-norm vs pre-norm. Lesson 7."""
+def norm_placement(post_gradients, pre_gradients, post_losses, pre_losses, lr: float, plateau: float | None = None):
+    """Left: each layer's gradient norm at initialisation; right: training loss, post-norm vs pre-norm. Lesson 7.
+
+    `plateau`, if given, is drawn on the right as a dashed line: the loss of a guess that ignores the input.
+    """
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4))
     layers = np.arange(1, len(post_gradients) + 1)
     left.plot(layers, post_gradients, "o-", label="post-norm (the paper)")
@@ -746,6 +749,8 @@ def norm_placement(post_gradients, pre_gradients, post_losses, pre_losses, lr: f
     steps = np.arange(1, len(post_losses) + 1)
     right.plot(steps, post_losses, label="post-norm (the paper)")
     right.plot(steps, pre_losses, label="pre-norm")
+    if plateau is not None:
+        right.axhline(plateau, ls="--", color="grey", label="plateau: counts guessed from their frequencies")
     right.set_xlabel("training step")
     right.set_ylabel("cross-entropy loss")
     right.set_title(f"training with Adam, lr = {lr:g}, no warm-up")

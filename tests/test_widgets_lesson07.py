@@ -136,3 +136,6 @@ def test_the_static_grid_and_the_placement_figure():
     assert len(plots.panels(fig)) == 6 and fig.axes[0].get_ylabel() == "a"
     fig = plots.norm_placement([1, 2, 3], [3, 2, 1], [2.0, 1.0], [2.0, 0.5], 1e-3)
     assert len(fig.axes) == 2 and "no warm-up" in fig.axes[1].get_title()
+    assert len(fig.axes[1].lines) == 2  # no plateau unless one is given
+    fig = plots.norm_placement([1, 2, 3], [3, 2, 1], [2.0, 1.0], [2.0, 0.5], 1e-3, plateau=1.5)
+    assert len(fig.axes[1].lines) == 3 and list(fig.axes[1].lines[-1].get_ydata()) == [1.5, 1.5]
