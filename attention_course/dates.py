@@ -297,6 +297,28 @@ def wrong_parts(prediction: str, answer: str) -> list[str]:
     return [part for part in PARTS if part in wrong]
 
 
+MISTAKE_KINDS = ("century", "reordered", "from the input", "other")  # mistake_kind's answers, checked in this order
+
+
+def mistake_kind(example: Example, prediction: str, part: str) -> str:
+    """How a prediction gets one part ("year", "month" or "day") wrong: one of MISTAKE_KINDS. Defined in lesson 9."""
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {PARTS}, got {part!r}")
+    positions = [position for position, p in enumerate(ISO_PART) if p == part]
+    padded = prediction.ljust(ISO_LENGTH)[:ISO_LENGTH]
+    written = "".join(padded[position] for position in positions)
+    right = "".join(example.answer[position] for position in positions)
+    if written == right:
+        raise ValueError(f"the {part} of {prediction!r} is right: {right}")
+    if part == "year" and written[2:] == right[2:]:
+        return "century"  # only the first two digits wrong: for a two-digit year, the task's rule
+    if sorted(written) == sorted(right):
+        return "reordered"  # the right digits, in another order
+    if all(c.isdigit() and c in example.text for c in written):
+        return "from the input"  # digits the written date holds, copied to the wrong place
+    return "other"
+
+
 def accuracy(model: Transformer, examples: list[Example]) -> float:
     """Exact-match accuracy of the model's greedy translations."""
     return exact_match(translate_with(model, [e.text for e in examples]), [e.answer for e in examples])
@@ -345,6 +367,17 @@ _DIGIT_POSITIONS = [position for position, part in enumerate(ISO_PART) if part i
 _DIGIT_GROUPS = ["century" if position < 2 else ISO_PART[position] for position in _DIGIT_POSITIONS]
 
 
+def _digit_weights(model: Transformer, examples: list[Example], layer: int) -> tuple[list[Example], torch.Tensor]:
+    """The correctly translated examples, and the head-averaged cross-attention (B, 8, T_src) of `layer` for
+    their answers' 8 digits: all translated in one batch, then read in one teacher-forced pass."""
+    answers = translate_with(model, [e.text for e in examples])
+    correct = [e for e, answer in zip(examples, answers) if answer == e.answer]
+    if not correct:
+        return correct, torch.zeros(0, len(_DIGIT_POSITIONS), 1)
+    weights = cross_attention(model, [e.text for e in correct], [e.answer for e in correct])[layer]  # (B, h, 10, T_src)
+    return correct, weights.mean(dim=1)[:, _DIGIT_POSITIONS]  # (B, h, 10, T_src) -> (B, 10, T_src) -> (B, 8, T_src)
+
+
 def alignment_by_part(model: Transformer, examples: list[Example], layer: int = -1) -> dict[str, float]:
     """For each group of answer digits (ALIGNMENT_GROUPS, then "all"), the share whose strongest cross-attention
     (averaged over heads, in `layer`) falls inside the source span of the date part they come from: year digits
@@ -353,18 +386,29 @@ def alignment_by_part(model: Transformer, examples: list[Example], layer: int = 
 
     All examples are translated in one batch, then read in one teacher-forced pass (translate_with_attention
     does the same for one date)."""
-    answers = translate_with(model, [e.text for e in examples])
-    correct = [e for e, answer in zip(examples, answers) if answer == e.answer]
+    correct, weights = _digit_weights(model, examples, layer)  # (B, 8, T_src)
     if not correct:
         return dict.fromkeys((*ALIGNMENT_GROUPS, "all"), 0.0)
-    weights = cross_attention(model, [e.text for e in correct], [e.answer for e in correct])[layer]  # (B, h, 10, T_src)
-    looked = weights.mean(dim=1).argmax(dim=-1)[:, _DIGIT_POSITIONS]  # (B, h, 10, T_src) -> (B, 10) -> (B, 8)
+    looked = weights.argmax(dim=-1)  # (B, 8): the source position each answer digit looks at hardest
     spans = torch.tensor([[e.spans[ISO_PART[p]] for p in _DIGIT_POSITIONS] for e in correct])  # (B, 8, 2)
     inside = (spans[..., 0] <= looked) & (looked < spans[..., 1])  # (B, 8): the digit looks at its own part
     hits = inside.sum(dim=0).tolist()  # (8,): how many examples each digit gets right, counted exactly
     share = {group: sum(h for h, g in zip(hits, _DIGIT_GROUPS) if g == group) / (len(correct) * _DIGIT_GROUPS.count(group))
              for group in ALIGNMENT_GROUPS}
     return share | {"all": sum(hits) / (len(correct) * len(_DIGIT_GROUPS))}
+
+
+def focus(model: Transformer, examples: list[Example], layer: int = -1) -> dict[str, float]:
+    """How sharply `layer`'s cross-attention points at the digit each answer digit copies. Defined in lesson 9."""
+    # Over the answer digits of the correctly translated examples, head-averaged weights: "peak" is the mean of
+    # each digit's largest weight, "on its digit" the share whose largest weight is on that same digit.
+    correct, weights = _digit_weights(model, examples, layer)  # (B, 8, T_src)
+    if not correct:
+        return {"peak": 0.0, "on its digit": 0.0}
+    peak, looked = weights.max(dim=-1)  # (B, 8) each
+    seen = encode_sources([e.text for e in correct]).gather(1, looked)  # (B, T_src) -> (B, 8): the ids looked at
+    written = torch.tensor([[_SOURCE_IDS[e.answer[p]] for p in _DIGIT_POSITIONS] for e in correct])  # (B, 8)
+    return {"peak": peak.mean().item(), "on its digit": (seen == written).float().mean().item()}
 
 
 def alignment(model: Transformer, examples: list[Example], layer: int = -1) -> float:
@@ -530,7 +574,7 @@ def main(argv: list[str] | None = None) -> int:
     recorder = commands.add_parser("record", help="train lesson 9's run (Config()) and save its record")
     recorder.add_argument("--out", type=Path, default=RUN_RECORD)
     recorder.add_argument("--stop-after", type=int, default=None, help="only the run's first N steps (a check)")
-    evaluate = commands.add_parser("evaluate", help="exact-match accuracy of a checkpoint on fresh dates")
+    evaluate = commands.add_parser("evaluate", help="exact-match accuracy of a checkpoint on test dates")
     evaluate.add_argument("--checkpoint", type=Path, default=CHECKPOINT)
     evaluate.add_argument("--n", type=int, default=5000)
     evaluate.add_argument("--seed", type=int, default=2026)
@@ -546,8 +590,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(run.losses)} steps in {run.seconds:.0f} s; validation accuracy {run.validation}; "
               f"saved {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
     else:
-        examples = sample(args.n, args.seed)
-        print(f"exact match on {args.n} fresh dates (seed {args.seed}): {accuracy(load(args.checkpoint), examples):.2%}")
+        examples = sample(args.n, args.seed, "test")  # days no training run ever draws
+        print(f"exact match on {args.n} test dates (seed {args.seed}): {accuracy(load(args.checkpoint), examples):.2%}")
     return 0
 
 

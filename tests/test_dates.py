@@ -229,6 +229,38 @@ def test_wrong_parts_names_the_parts_a_prediction_misses(prediction, answer, par
     assert dates.wrong_parts(prediction, answer) == parts
 
 
+def test_mistake_kind_names_how_a_part_is_wrong():
+    def kind(day, template, prediction, part):
+        return dates.mistake_kind(dates.example(dt.date.fromisoformat(day), template), prediction, part)
+
+    # mistakes the lesson's model made at step 250
+    assert kind("1969-06-26", "{dd}.{mm}.{yy}", "2069-06-26", "year") == "century"
+    assert kind("1969-06-26", "{dd}.{mm}.{yy}", "2096-06-26", "year") == "from the input"  # not the century only
+    assert kind("2036-03-16", "{Month} {d}, {yyyy}", "2063-03-16", "year") == "reordered"  # before "from the input"
+    assert kind("2026-06-02", "{d}-{Mon}-{yyyy}", "2026-06-22", "day") == "from the input"  # "2-Jun-2026"
+    assert kind("1999-05-03", "the {dth} of {Month}, {yyyy}", "1999-05-07", "day") == "other"  # no 7 in the input
+    assert kind("2026-11-21", "{d}.{m}.{yyyy}", "2026-11", "day") == "other"  # stopped before the day
+    with pytest.raises(ValueError, match="is right"):
+        kind("2026-11-21", "{d}.{m}.{yyyy}", "2026-12-21", "year")
+    with pytest.raises(ValueError, match="part must be one of"):
+        kind("2026-11-21", "{d}.{m}.{yyyy}", "2026-12-21", "weekday")
+
+
+def test_focus_measures_where_each_digit_looks_hardest(monkeypatch):
+    e = dates.example(dt.date(2026, 11, 21), "{d}.{m}.{yyyy}")  # "21.11.2026"; the answer's digits 2026 11 21
+    weights = torch.zeros(2, 1, 4, dates.ISO_LENGTH, len(e.text))  # (layers, B, h, T_out, T_src)
+    weights[0, :, 0, :, 9] = 1  # layer 1: one head on the "6", three on the "2" at 0; head-averaged 0.25 and 0.75
+    weights[0, :, 1:, :, 0] = 1
+    weights[1, ..., 9], weights[1, ..., 3] = 0.6, 0.4  # layer 2: 0.6 on the "6"
+    monkeypatch.setattr(dates, "cross_attention", lambda model, texts, answers: weights)
+    monkeypatch.setattr(dates, "translate_with", lambda model, texts: [e.answer])
+    layer_1, layer_2 = (dates.focus(None, [e], layer) for layer in (0, 1))
+    assert layer_1 == pytest.approx({"peak": 0.75, "on its digit": 3 / 8})  # the "2" of 2026 (twice) and of 21
+    assert layer_2 == pytest.approx({"peak": 0.6, "on its digit": 1 / 8})  # the "6" of 2026
+    monkeypatch.setattr(dates, "translate_with", lambda model, texts: ["2026-11-12"])  # a wrong answer is left out
+    assert dates.focus(None, [e]) == {"peak": 0.0, "on its digit": 0.0}
+
+
 # ---------------------------------------------------------------- the shipped checkpoint
 
 
@@ -240,11 +272,11 @@ def test_the_checkpoint_is_small_and_made_by_the_documented_command():
     assert dates.Config(**saved["config"]) == parser_defaults
 
 
-def test_the_checkpoint_reads_fresh_dates():
-    fresh = dates.sample(1000, seed=777)  # neither training seed 0 nor validation seed 1
+def test_the_checkpoint_reads_days_it_never_saw():
+    unseen = dates.sample(1000, seed=777, split="test")  # days no training run draws
     # the checkpoint gets all of 5,000 such dates right; 1,000 allow 5 mistakes, and a model 1% worse would
     # make 10: the test still tells a good checkpoint from a damaged one, at a fifth of the cost
-    assert dates.accuracy(dates.pretrained(), fresh) >= 0.995
+    assert dates.accuracy(dates.pretrained(), unseen) >= 0.995
 
 
 def test_translate_answers_any_list_of_strings():
@@ -318,7 +350,15 @@ def test_the_shipped_model_aligns_every_part_in_its_first_layer():
 
 def test_the_command_line_evaluates(capsys):
     assert dates.main(["evaluate", "--n", "100", "--seed", "31"]) == 0
-    assert re.search(r"exact match on 100 fresh dates \(seed 31\): \d+\.\d+%", capsys.readouterr().out)
+    assert re.search(r"exact match on 100 test dates \(seed 31\): \d+\.\d+%", capsys.readouterr().out)
+
+
+def test_the_command_line_evaluates_on_test_days_only(monkeypatch):
+    drawn = []
+    monkeypatch.setattr(dates, "load", lambda path: None)
+    monkeypatch.setattr(dates, "accuracy", lambda model, examples: drawn.extend(examples) or 1.0)
+    dates.main(["evaluate", "--n", "20", "--seed", "31"])
+    assert len(drawn) == 20 and {dates.split_of(dt.date.fromisoformat(e.answer)) for e in drawn} == {"test"}
 
 
 def test_a_missing_checkpoint_says_how_to_make_one(tmp_path):
