@@ -11,18 +11,19 @@ check, and the kinds of error and of non-function are tested once each, on two c
 
 from __future__ import annotations
 
-import functools
 import importlib
 import inspect
 
 import numpy as np
 import pytest
 import torch
-from check_helpers import assert_one_sentence
+from check_helpers import assert_one_sentence, writes_into_its_inputs
 
 from attention_course import checks
 
-SOLUTIONS = {number: importlib.import_module(f"test_checks_lesson{number:02d}").SOLUTIONS for number in checks.LESSONS}
+TESTS = {number: importlib.import_module(f"test_checks_lesson{number:02d}") for number in checks.LESSONS}
+SOLUTIONS = {number: tests.SOLUTIONS for number, tests in TESTS.items()}
+NO_DATA_INPUTS = {number: tests.NO_DATA_INPUTS for number, tests in TESTS.items()}  # checks with nothing to write into
 CASES = [(number, name) for number, solutions in SOLUTIONS.items() for name in sorted(solutions)]
 
 
@@ -61,7 +62,7 @@ def test_a_stub_is_not_attempted_and_does_not_raise(number, name, capsys):
 
 
 WRONG = [(number, *wrong) for number in checks.LESSONS
-         for wrong in importlib.import_module(f"test_checks_lesson{number:02d}").WRONG]
+         for wrong in TESTS[number].WRONG]
 
 
 def test_at_least_three_realistic_wrong_answers_per_check():
@@ -140,39 +141,21 @@ def test_every_kind_of_non_function_is_explained(name, not_a_function):
     _not_callable_is_explained(name, not_a_function)
 
 
-def _write_into(data) -> bool:
-    """Change one entry of an array or tensor in place, as `x -= ...` or `x[0] = ...` would; False for others."""
-    if isinstance(data, torch.Tensor):
-        with torch.no_grad():
-            flat = data.view(-1)
-            if flat.numel():
-                flat[0] = ~flat[0] if data.dtype == torch.bool else flat[0] + 1
-        return flat.numel() > 0
-    if isinstance(data, np.ndarray) and data.size and data.flags.writeable:
-        data.flat[0] = not data.flat[0] if data.dtype == bool else data.flat[0] + 1
-        return True
-    return False
-
 
 @pytest.mark.parametrize(("number", "name"), CASES)
 def test_an_answer_that_writes_into_its_inputs_is_rejected(number, name):
     """The right result, but the caller's arrays overwritten: rejected by every check whose inputs are data,
     naming the input; the check's own data (the lesson's catalogue, say) is left as it was."""
     solution = SOLUTIONS[number][name]
-    wrote = []
-
-    @functools.wraps(solution)  # the check names the input by the solution's parameter names
-    def overwrites_its_inputs(*args):
-        result = solution(*args)
-        wrote.extend(position for position, data in enumerate(args) if _write_into(data))
-        return result
-
+    answer = writes_into_its_inputs(solution)
+    no_data = name in NO_DATA_INPUTS[number]
     try:
-        getattr(checks, name)(overwrites_its_inputs)
+        getattr(checks, name)(answer)
     except checks.CheckFailed as failure:
         message = assert_one_sentence(failure)
-        parameter = list(inspect.signature(solution).parameters)[wrote[0]]
+        parameter = list(inspect.signature(solution).parameters)[answer.wrote[0]]
         assert f"changed its input `{parameter}` in place" in message
+        assert not no_data
     else:
-        assert not wrote, f"{name} accepted an answer that wrote into its inputs"
+        assert no_data and not answer.wrote, f"{name} accepted an answer that wrote into its inputs"
     assert getattr(checks, name)(solution).status == "passed"  # the check's own data is intact

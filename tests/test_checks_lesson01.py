@@ -43,6 +43,7 @@ SOLUTIONS = {
     "soft_lookup": soft_lookup,
     "half_weight_temperature": half_weight_temperature,
 }
+NO_DATA_INPUTS = {'half_weight_temperature'}  # no array or tensor to write into: numbers, text, modules
 CHECKS = {name: getattr(checks, name) for name in SOLUTIONS}
 
 
@@ -188,12 +189,19 @@ WRONG = [
     ("hard_lookup", lambda q, K, V: int(np.argmax(K @ q)), ["index", "values["]),
     ("hard_lookup", lambda q, K, V: V[np.argmax(np.abs(K @ q))], ["|score|", "argmax"]),
     ("hard_lookup", lambda q, K, V: V.mean(axis=0), ["averaged", "exactly one"]),
-    ("hard_lookup", lambda q, K, V: V[-1], ["expected"]),
+    ("hard_lookup", lambda q, K, V: V[2], ["expected"]),
+    ("hard_lookup", lambda q, K, V: V[np.argmax(K @ q) - 1], ["values[7], one before the best key's value"]),
+    ("hard_lookup", lambda q, K, V: V[np.argmax(K @ q) + 1], ["values[1], the worst match, which is also the value one after the best key's"]),
     ("cosine_similarity", lambda q, K: K @ q, ["plain dot products", "norms"]),
     ("cosine_similarity", lambda q, K: K @ q / np.linalg.norm(K, axis=-1), ["not by the query's norm"]),
     ("cosine_similarity", lambda q, K: K @ q / np.linalg.norm(q), ["not by each key's norm"]),
     ("cosine_similarity", lambda q, K: K @ q / (np.linalg.norm(K, axis=-1) * np.linalg.norm(q)) ** 2, ["squared"]),
+    ("cosine_similarity", lambda q, K: K @ q / (np.linalg.norm(K) * np.linalg.norm(q)),
+     ["norm of the whole keys matrix", "no axis", "each key needs its own length"]),
     ("cosine_similarity", lambda q, K: K @ q / np.linalg.norm(K), ["expected"]),
+    ("cosine_similarity", lambda q, K: K @ q / (np.linalg.norm(K, axis=0) * np.linalg.norm(q)), ["ValueError", "Hint"]),
+    ("cosine_similarity", lambda q, K: K @ q / (np.linalg.norm(K, axis=-1, keepdims=True) * np.linalg.norm(q)),
+     ["shape (8, 8)", "shape (8,)"]),
     ("softmax", _exp_no_max, ["maximum", "[1000, 1001]"]),
     ("softmax", _no_keepdims_anywhere, ["keepdims"]),
     ("softmax", _no_keepdims_on_max, ["keepdims"]),
@@ -210,7 +218,7 @@ WRONG = [
     ("soft_lookup", lambda q, K, V, t: (_stable_softmax(K @ q) @ V, _stable_softmax(K @ q)),
      ["ignore the temperature"]),
     ("soft_lookup", lambda q, K, V, t: (V.mean(axis=0), _stable_softmax(K @ q / t)), ["plain average"]),
-    ("soft_lookup", lambda q, K, V, t: (V.mean(axis=0), np.full(len(K), 1 / len(K))), ["expected"]),
+    ("soft_lookup", lambda q, K, V, t: (V.mean(axis=0), np.full(len(K), 1 / len(K))), ["all equal, 1/N"]),
     ("soft_lookup", lambda q, K, V, t: (_stable_softmax(K @ q / t) @ K, _stable_softmax(K @ q / t)),
      ["shape (4,)", "shape (2,)"]),
     ("soft_lookup", lambda q, K, V, t: _stable_softmax(K @ q / t), ["return the pair (output, weights)"]),

@@ -48,6 +48,7 @@ SOLUTIONS = {
     "weight_gradient": weight_gradient,
     "first_saturated_d_k": first_saturated_d_k,
 }
+NO_DATA_INPUTS = {'first_saturated_d_k'}  # no array or tensor to write into: numbers, text, modules
 CHECKS = {name: getattr(checks, name) for name in SOLUTIONS}
 
 

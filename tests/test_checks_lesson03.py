@@ -50,6 +50,7 @@ SOLUTIONS = {
     "smallest_strength": smallest_strength,
     "cross_attention": cross_attention,
 }
+NO_DATA_INPUTS = {'design_projections', 'smallest_strength'}  # no array or tensor to write into: numbers, text, modules
 CHECKS = {name: getattr(checks, name) for name in SOLUTIONS}
 
 

@@ -50,6 +50,7 @@ SOLUTIONS = {
     "dot_product_at_offset": dot_product_at_offset,
     "dimension_wavelength": dimension_wavelength,
 }
+NO_DATA_INPUTS = {'dimension_wavelength', 'dot_product_at_offset', 'offset_matrix', 'sinusoidal_encoding'}  # no array or tensor to write into: numbers, text, modules
 CHECKS = {name: getattr(checks, name) for name in SOLUTIONS}
 
 

@@ -46,6 +46,7 @@ SOLUTIONS = {
     "to_key_padding_mask": to_key_padding_mask,
     "decoder_mask": decoder_mask,
 }
+NO_DATA_INPUTS = {'causal_mask', 'decoder_mask'}  # no array or tensor to write into: numbers, text, modules
 CHECKS = {name: getattr(checks, name) for name in SOLUTIONS}
 
 

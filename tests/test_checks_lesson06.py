@@ -43,6 +43,7 @@ SOLUTIONS = {
     "copy_from_torch": copy_from_torch,
     "previous_token_head": previous_token_head,
 }
+NO_DATA_INPUTS = {'copy_from_torch', 'previous_token_head'}  # no array or tensor to write into: numbers, text, modules
 
 # ---------------------------------------------------------------- realistic wrong answers
 

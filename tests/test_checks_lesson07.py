@@ -33,6 +33,7 @@ SOLUTIONS = {
     "encoder_parameter_count": encoder_parameter_count,
     "norm_that_mixes_sentences": lambda: "BatchNorm",
 }
+NO_DATA_INPUTS = {'encoder_parameter_count', 'norm_that_mixes_sentences'}  # no array or tensor to write into: numbers, text, modules
 CHECKS = {name: getattr(checks, name) for name in SOLUTIONS}
 
 

@@ -46,6 +46,7 @@ SOLUTIONS = {
     "greedy_decode": greedy_decode,
     "cross_attention_position": cross_attention_position,
 }
+NO_DATA_INPUTS = {'cross_attention_position'}  # no array or tensor to write into: numbers, text, modules
 CHECKS = {name: getattr(checks, name) for name in SOLUTIONS}
 
 
@@ -125,6 +126,12 @@ def _start(t, s):
     return torch.full_like(t[:, :1], s)
 
 
+def _shift_in_place(targets, start_id):
+    targets[:, 1:] = targets[:, :-1].clone()  # right values, but the caller's targets (the loss's labels) are gone
+    targets[:, 0] = start_id
+    return targets
+
+
 def _pre_norm(layer, x, memory, tgt_mask, memory_mask):
     h = layer.norm1(x)
     x = x + layer.self_attn(h, h, h, tgt_mask)[0]
@@ -142,6 +149,12 @@ def _queries_from_memory(layer, x, memory, tgt_mask, memory_mask):
     x = layer.norm1(x + layer.self_attn(x, x, x, tgt_mask)[0])
     x = layer.norm2(memory + layer.cross_attn(memory, x, x)[0])
     return layer.norm3(x + layer.feed_forward(x))
+
+
+def _queries_from_x(layer, x, memory, tgt_mask, memory_mask):
+    h = layer.norm1(x + layer.self_attn(x, x, x, tgt_mask)[0])
+    h = layer.norm2(h + layer.cross_attn(x, memory, memory, memory_mask)[0])  # asks with x, not with h
+    return layer.norm3(h + layer.feed_forward(h))
 
 
 def _no_residual(layer, x, memory, tgt_mask, memory_mask):
@@ -229,6 +242,9 @@ WRONG = [
      ["start_id = 1 (not 10)", "use the argument"]),
     ("shift_right", lambda t, s: torch.cat([torch.zeros_like(t[:, :1]), t[:, :-1]], dim=1), ["position 0 holds 0"]),
     ("shift_right", lambda t, s: t.flip(-1), ["expected"]),
+    ("shift_right", lambda t, s: torch.cat([_start(t, s), t[:, 1:]], dim=1), ["over the first target", "never read"]),
+    ("shift_right", lambda t, s: torch.cat([torch.full_like(t[:1], s), t[:-1]], dim=0), ["batch axis", "dim 1"]),
+    ("shift_right", _shift_in_place, ["changed its input `targets` in place"]),
     # decoder_masks
     ("decoder_masks", _masks(["upper", "tgt_pad"], ["src_pad"]), ["wrong side of the diagonal", "row 0 may see"]),
     ("decoder_masks", _masks(["causal"], ["src_pad"]), ["see the target's pads"]),
@@ -238,7 +254,12 @@ WRONG = [
     ("decoder_masks", _masks(["causal", "tgt_pad"], ["ones"]), ["hides nothing"]),
     ("decoder_masks", lambda s, t, p: decoder_masks(s, t, p)[::-1], ["swapped"]),
     ("decoder_masks", lambda s, t, p: (decoder_masks(s, t, p)[0], masking.padding_mask(t, p)),
-     ["does not broadcast"]),
+     ["target's padding mask", "comes from src"]),
+    ("decoder_masks", lambda s, t, p: (decoder_masks(s, t, p)[0], masking.causal_mask(s.shape[1]) & masking.padding_mask(s, p)),
+     ["memory_mask is causal", "source needs no causal mask"]),
+    ("decoder_masks", lambda s, t, p: (decoder_masks(s, t, p)[0], (s != p)[:, None, :, None]), ["along the queries"]),
+    ("decoder_masks", lambda s, t, p: (decoder_masks(s, t, p)[0], (s != p)[:, :-1]),
+     ["does not broadcast", "(B, 1, T_q, T_k) = (2, 1, 4, 6)", "every head"]),
     ("decoder_masks", lambda s, t, p: tuple(m.float() for m in decoder_masks(s, t, p)), ["float32", "booleans"]),
     ("decoder_masks", lambda s, t, p: (~decoder_masks(s, t, p)[0], decoder_masks(s, t, p)[1]), ["swapped in tgt_mask"]),
     ("decoder_masks", lambda s, t, p: decoder_masks(s, t, p)[0], ["return the pair"]),
@@ -246,6 +267,7 @@ WRONG = [
     ("decoder_layer", _pre_norm, ["pre-norm", "post-norm"]),
     ("decoder_layer", _self_twice, ["keys and values from the decoder", "memory"]),
     ("decoder_layer", _queries_from_memory, ["one row per source position", "queries of cross-attention"]),
+    ("decoder_layer", _queries_from_x, ["queries come from x", "decoder state"]),
     ("decoder_layer", _no_residual, ["no residual connection"]),
     ("decoder_layer", _unmasked, ["ignores tgt_mask", "targets after it"]),
     ("decoder_layer", _source_pads_read, ["ignores memory_mask", "pads"]),

@@ -49,6 +49,7 @@ SOLUTIONS = {
     "exact_match": exact_match,
     "century_rule": century_rule,
 }
+NO_DATA_INPUTS = {'century_rule', 'exact_match', 'greedy_translate', 'parameter_count'}  # no array or tensor to write into: numbers, text, modules
 CHECKS = {name: getattr(checks, name) for name in SOLUTIONS}
 
 
@@ -123,6 +124,9 @@ WRONG = [
     ("embed", lambda t, table, p: (table(t) + p[:t.shape[1]]) * table.embedding_dim ** 0.5,
      ["scaled the positions too"]),
     ("embed", lambda t, table, p: table(t) * table.embedding_dim ** 0.5, ["left out the positions"]),
+    ("embed", lambda t, table, p: table(t) * table.num_embeddings ** 0.5 + p[:t.shape[1]], ["vocabulary size"]),
+    ("embed", lambda t, table, p: table(t) * t.shape[1] ** 0.5 + p[:t.shape[1]], ["sequence length"]),
+    ("embed", lambda t, table, p: table(t) * table.embedding_dim ** 0.5 + p[1:t.shape[1] + 1], ["start at 1"]),
     ("embed", lambda t, table, p: table(t) * table.embedding_dim ** 0.5 + p, ["shape"]),
     ("embed", lambda t, table, p: torch.cat([table(t), p[:t.shape[1]].expand(t.shape[0], -1, -1)], -1),
      ["shape"]),

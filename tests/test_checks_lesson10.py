@@ -43,6 +43,7 @@ SOLUTIONS = {
     "path_length": path_length,
     "crossover_length": crossover_length,
 }
+NO_DATA_INPUTS = {'attention_flops', 'crossover_length'}  # no array or tensor to write into: numbers, text, modules
 
 # ---------------------------------------------------------------- realistic wrong answers
 

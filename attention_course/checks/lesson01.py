@@ -22,6 +22,14 @@ def _random_case(seed: int, n: int, d_k: int, d_v: int):
             rng.normal(size=d_k), rng.normal(size=(n, d_k)), rng.normal(size=(n, d_v)))
 
 
+def _neighbour_message(index: int, where: str, worst: int) -> str:
+    """An index off by one from the best key's; it may also be the worst key's, and then the message says both."""
+    if index == worst:
+        return (f"you returned values[{index}], the worst match, which is also the value one {where} the best key's; "
+                "take the argmax of the scores, not the argmin, and use its index as it is.")
+    return f"you returned values[{index}], one {where} the best key's value; the index of the best score is already the index of its value."
+
+
 @check(hint="score every key with a dot product (keys @ query), then take values[np.argmax(scores)].")
 def hard_lookup(learner) -> str:
     """Lesson 1: hard_lookup(query, keys, values) returns the value of the best-scoring key."""
@@ -43,6 +51,8 @@ def hard_lookup(learner) -> str:
         # In every case the best score leads the next by 0.1 or more, so no rounding changes `best`; the answer
         # is a row of values, copied without arithmetic, so core.close's tight tolerance is right here.
         diagnose(got, learner.name, case, values[best], [
+            *[(values[index], _neighbour_message(index, where, int(np.argmin(scores))))
+              for index, where in [((best - 1) % len(values), "before"), ((best + 1) % len(values), "after")]],
             (values[np.argmax(np.abs(scores))],
              "you picked the largest |score|; a negative score is a poor match, so take the argmax of the scores themselves."),
             (values[np.argmin(scores)], "you returned the worst match; take the argmax of the scores, not the argmin."),
@@ -68,6 +78,9 @@ def cosine_similarity(learner) -> str:
             (dots / key_norms, "you divided by the key norms but not by the query's norm."),
             (dots / query_norm, "you divided by the query's norm but not by each key's norm."),
             (dots / (key_norms * query_norm) ** 2, "you divided by the squared norms; use the norms themselves."),
+            (dots / (np.linalg.norm(keys) * query_norm),
+             ("you divided by the norm of the whole keys matrix (a norm with no axis), one number for all keys; "
+              "each key needs its own length, the norm along its features (the last axis).")),
         ])
         if np.abs(got).max() > 1 + 1e-6:
             raise CheckFailed(f"On {case}, a cosine similarity came out as {np.abs(got).max():.3g}; it must lie in [-1, 1].")
@@ -166,6 +179,8 @@ def soft_lookup(learner) -> str:
             (reference_softmax(scores * temperature), "you multiplied the scores by the temperature; divide by it."),
             (reference_softmax(scores), "your weights ignore the temperature; divide the scores by it before the softmax."),
             (scores / temperature, "your weights are the raw scores; apply softmax so they are positive and sum to 1."),
+            (np.full(len(keys), 1 / len(keys)), ("your weights are all equal, 1/N, whatever the scores; they must come "
+                                                "from the scores, through the softmax.")),
         ])
         output = as_array(output, learner.name, case, values.shape[1:], "one blended value vector")
         diagnose(output, learner.name, case, expected_weights @ values, [

@@ -192,7 +192,7 @@ def scale_factor(learner) -> str:
         for wrong, message in mistakes:
             if math.isclose(got, wrong, rel_tol=1e-6):
                 raise CheckFailed(f"On {case}, {message}")
-        raise CheckFailed(f"Your scale_factor gave {got:.4g} on {case}; expected 1/√{d_k} = {expected:.4g}.")
+        raise CheckFailed(f"Your scale_factor gave {got:.4g} on {case}; expected 1/√{d_k} = {expected:.4g}.", specific=False)
     return f"all {len(shapes)} cases pass; it follows d_k, not T."
 
 

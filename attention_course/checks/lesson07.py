@@ -21,7 +21,7 @@ def _diagnose(got: np.ndarray, name: str, case: str, expected: np.ndarray, wrong
                 raise CheckFailed(f"On {case}, {message}")
         index = tuple(int(i) for i in np.argwhere(~np.isclose(got, expected, rtol=1e-5, atol=1e-7))[0])
         raise CheckFailed(f"Your {name} gave {got[index]:.4f} at index {list(index)} on {case}; expected "
-                          f"{expected[index]:.4f}.")
+                          f"{expected[index]:.4f}.", specific=False)
     diagnose(got, name, case, expected, [])
 
 
@@ -216,7 +216,7 @@ def encoder_parameter_count(learner) -> str:
         for answer, message in wrong:
             if got == answer and answer != expected:
                 raise CheckFailed(f"On {case}, {message}")
-        raise CheckFailed(f"Your encoder_parameter_count gave {int(got):,} on {case}; the layer has {expected:,}.")
+        raise CheckFailed(f"Your encoder_parameter_count gave {int(got):,} on {case}; the layer has {expected:,}.", specific=False)
     return (f"{len(sizes)} sizes match the module; the paper's base layer has {_count_of(512, 8, 2048):,} "
             "parameters, whatever num_heads is.")
 

@@ -57,7 +57,15 @@ def shift_right(learner) -> str:
              f"position 0 holds {decoding.START_ID}, but the start_id argument is {start_id}; use the argument."),
             (np.concatenate([np.zeros((B, 1)), t[:, :-1]], axis=1),
              f"position 0 holds 0, but it must hold the start token, start_id = {start_id}."),
+            (np.concatenate([start, t[:, 1:]], axis=1),
+             ("you wrote the start token over the first target instead of shifting: from position 1 on, each "
+              "position reads the very token it must predict, and the first target is never read. Move every "
+              "target one place right.")),
         ]
+        if B > 1:  # shifting along the batch axis moves whole sequences, not tokens
+            wrong.append((np.concatenate([np.full((1, T), start_id), t[:-1]], axis=0),
+                          ("you shifted along the batch axis (dim 0), so sentences moved, not tokens; shift along "
+                          "the time axis, dim 1.")))
         diagnose(got, learner.name, case, expected, wrong)
     return f"all {len(cases)} cases pass: the start token, then every target but the last."
 
@@ -77,6 +85,7 @@ def _mask_cases():
 
 
 def _as_mask(got, name: str, case: str, which: str, shape: tuple[int, ...]) -> np.ndarray:
+    """The learner's mask broadcast to `shape`, (B, 1, T_q, T_k), or a sentence saying why it is not one."""
     array = _values(got, name, case)
     if array.dtype != bool:
         if np.isin(array, (0, 1)).all():
@@ -87,7 +96,29 @@ def _as_mask(got, name: str, case: str, which: str, shape: tuple[int, ...]) -> n
         return np.broadcast_to(array, shape)
     except ValueError:
         raise CheckFailed(f"Your {which} has shape {array.shape} on {case}, which does not broadcast to the weights' "
-                          f"(B, h, T_q, T_k) = {(shape[0], 'h', *shape[2:])}.") from None
+                          f"(B, 1, T_q, T_k) = {shape}; the 1 stands for every head.") from None
+
+
+def _name_memory_mistake(memory_mask, src, tgt_in, pad, case: str) -> None:
+    """The memory masks of the wrong shape that a learner writes, each named: a causal one over the source
+    (source x source), the source's pads along the queries, or the target's padding instead of the source's."""
+    (B, S), T = src.shape, tgt_in.shape[1]
+    got = np.asarray(memory_mask.detach() if hasattr(memory_mask, "detach") else memory_mask)
+    if got.dtype != bool or got.ndim < 2 or T == S:
+        return
+    src_real = (src != pad).numpy()
+    if got.shape[-2:] == (S, S) and not np.triu(got, 1).any():
+        raise CheckFailed(f"On {case}, your memory_mask is causal, {S} × {S} over the source: the source needs no "
+                          "causal mask. The encoder has read all of it before the decoder starts, so every target "
+                          "position may read every real source token; hide only the source's pads, "
+                          "(B, 1, 1, T_src).")
+    if got.shape[-2:] == (S, 1) and np.array_equal(got.reshape(B, S), src_real):
+        raise CheckFailed(f"On {case}, your memory_mask puts the source's pads along the queries, shape "
+                          f"{got.shape}; the source tokens are the keys of cross-attention, the last axis: "
+                          "(B, 1, 1, T_src).")
+    if got.shape[-1] == T and np.array_equal(got.reshape(B, T), (tgt_in != pad).numpy()):
+        raise CheckFailed(f"On {case}, your memory_mask is the target's padding mask; cross-attention reads the "
+                          "source, so its mask comes from src: True for each real source token.")
 
 
 @check(hint="causal_mask(T_tgt) & padding_mask(tgt_in, pad_id) for the target, padding_mask(src, pad_id) for the "
@@ -110,6 +141,7 @@ def decoder_masks(learner) -> str:
         if shapes[0][-2:] == (T, S) or shapes[1][-2:] == (T, T) or shapes[0][-1:] == (S,):
             raise CheckFailed(f"On {case}, the masks look swapped: return (tgt_mask, memory_mask), the target's "
                               "self-attention mask first, the source mask for cross-attention second.")
+        _name_memory_mistake(got[1], src, tgt_in, pad, case)
         tgt_mask = _as_mask(got[0], learner.name, case, "tgt_mask", (B, 1, T, T))
         memory_mask = _as_mask(got[1], learner.name, case, "memory_mask", (B, 1, T, S))
         if not np.array_equal(tgt_mask, tgt_expected):
@@ -187,6 +219,10 @@ def _variants(layer, x, m, tgt_mask, memory_mask):
          "the self-attention ignores tgt_mask, so each target position reads the targets after it; pass tgt_mask."),
         (post(x, second=lambda h: ca(h, None)),
          "the cross-attention ignores memory_mask, so the decoder reads the source's pads; pass memory_mask."),
+        (post(x, second=lambda h: ca(x)),
+         ("the cross-attention's queries come from x, the layer's input; they must come from the decoder state "
+          "after the self-attention sublayer, so that each position asks the source with what it has read of "
+          "the target.")),
         (pre, ("you normalised before each sublayer (pre-norm); this layer is post-norm, as in the paper: "
               "h = norm(h + sublayer(h)).")),
         (no_residual, "there is no residual connection: add each sublayer's input to its output before the norm."),

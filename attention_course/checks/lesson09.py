@@ -52,6 +52,13 @@ def embed(learner) -> str:
             ((E + P) * d ** 0.5, ("you scaled the positions too; only the token embeddings are multiplied by "
                                   "sqrt(d_model), the positions are added as they are.")),
             (E * d ** 0.5, "you left out the positions; add positions[:T], one row per position."),
+            (E * table.num_embeddings ** 0.5 + P, (f"you multiplied by the square root of the vocabulary size, "
+                                                   f"{table.num_embeddings}; the factor is sqrt(d_model), d_model = "
+                                                   f"{d}, the width of each embedding.")),
+            (E * T ** 0.5 + P, (f"you multiplied by the square root of the sequence length, T = {T}; the factor is "
+                                f"sqrt(d_model), d_model = {d}.")),
+            (E * d ** 0.5 + positions[1:T + 1].numpy(), ("your positions start at 1: the first token gets row 0 of "
+                                                          "the positions, positions[:T].")),
         ]
         diagnose(got, learner.name, case, E * d ** 0.5 + P, wrong)
     return f"all {len(cases)} cases pass: embeddings times sqrt(d_model), plus one position row per token."
@@ -105,7 +112,7 @@ def parameter_count(learner) -> str:
             if got == wrong:
                 raise CheckFailed(f"On {case}, {message}")
         raise CheckFailed(f"On {case}, you counted {got:,} parameters; the model has {expected:,}, "
-                          f"{expected - got:+,} more than yours.")
+                          f"{expected - got:+,} more than yours.", specific=False)
     base = reference_count(37000, 512, 2048, 6, True)
     return f"all {len(cases)} cases pass; the base model has {base:,} parameters."
 
@@ -146,7 +153,7 @@ def greedy_translate(learner) -> str:
     i = next(i for i, (g, e) in enumerate(zip(got, expected)) if g != e)
     raise CheckFailed(f"For {_TRANSLATE_TEXTS[i]!r} you answered {got[i]!r}, greedy decoding gives {expected[i]!r}: "
                       "at each step append the argmax at the last position, stop at the end token, and pass src "
-                      "to model.decode so that it can hide the source's padding.")
+                      "to model.decode so that it can hide the source's padding.", specific=False)
 
 
 # ---------------------------------------------------------------- exercise: exact match
