@@ -11,8 +11,13 @@ check, and the kinds of error and of non-function are tested once each, on two c
 
 from __future__ import annotations
 
+import ast
+import copy
 import importlib
 import inspect
+import re
+import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +25,9 @@ import torch
 from check_helpers import assert_one_sentence, writes_into_its_inputs
 
 from attention_course import checks
+from attention_course.notebooks import BEGIN, END
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TESTS = {number: importlib.import_module(f"test_checks_lesson{number:02d}") for number in checks.LESSONS}
 SOLUTIONS = {number: tests.SOLUTIONS for number, tests in TESTS.items()}
@@ -159,3 +167,101 @@ def test_an_answer_that_writes_into_its_inputs_is_rejected(number, name):
     else:
         assert no_data and not answer.wrote, f"{name} accepted an answer that wrote into its inputs"
     assert getattr(checks, name)(solution).status == "passed"  # the check's own data is intact
+
+
+# ---------------------------------------------------------------- hints point to the idea, never to the code (DESIGN §8)
+
+
+def solution_bodies() -> dict[str, str]:
+    """check name -> the code of its exercise's solution in book/*.md (between the solution markers, followed by
+    the cell `checks.<name>(...)`)."""
+    bodies = {}
+    for path in sorted((ROOT / "book").glob("[0-9][0-9]_*.md")):
+        text = path.read_text(encoding="utf-8")
+        for block in re.finditer(rf"^[ \t]*{re.escape(BEGIN)}[ \t]*\n(.*?)^[ \t]*{re.escape(END)}", text, re.DOTALL | re.MULTILINE):
+            bodies[re.search(r"^checks\.(\w+)\(", text[block.end():], re.MULTILINE).group(1)] = textwrap.dedent(block.group(1))
+    return bodies
+
+
+class _Anonymous(ast.NodeTransformer):
+    """Every name becomes `_`, so `values[np.argmax(scores)]` and `V[np.argmax(s)]` read the same; attributes,
+    keywords and constants stay, as they carry the solution's idea (`.argmax`, `axis=-1`, `keepdims=True`)."""
+
+    def visit_Name(self, node):
+        return ast.copy_location(ast.Name(id="_", ctx=ast.Load()), node)
+
+
+def _is_trivial(node: ast.expr) -> bool:
+    """`f(x)` or `a[i]` with names only: once names are gone it matches any call or index, so it says nothing."""
+    if isinstance(node, ast.Call):
+        return isinstance(node.func, ast.Name) and not node.keywords and all(isinstance(a, ast.Name) for a in node.args)
+    return isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.slice, ast.Name)
+
+
+class _Inlined(ast.NodeTransformer):
+    """Each name assigned once in a solution, replaced in later lines by what it was assigned, so that
+    `scores = keys @ query` then `softmax(scores / t)` also reads as `softmax(keys @ query / t)`."""
+
+    def __init__(self):
+        self.values = {}
+
+    def visit_Assign(self, node):
+        node.value = self.visit(node.value)
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            self.values[node.targets[0].id] = node.value
+        return node
+
+    def visit_Name(self, node):
+        return copy.deepcopy(self.values[node.id]) if isinstance(node.ctx, ast.Load) and node.id in self.values else node
+
+
+def solution_expressions(body: str) -> set[str]:
+    """key_expressions of a solution, as written and with its intermediate names inlined."""
+    return key_expressions(ast.parse(body)) | key_expressions(_Inlined().visit(ast.parse(body)))
+
+
+def key_expressions(tree: ast.AST) -> set[str]:
+    """The expressions of `tree` that hold a call or a subscript, without names, as comparable text. Only values
+    are looked at: `return` and assignment targets drop out, and comments were never in the tree."""
+    found = set()
+    for node in ast.walk(_Anonymous().visit(tree)):
+        if (isinstance(node, ast.expr) and not isinstance(node.ctx if hasattr(node, "ctx") else None, ast.Store)
+                and not _is_trivial(node)
+                and any(isinstance(inner, (ast.Call, ast.Subscript)) for inner in ast.walk(node))):
+            found.add(ast.dump(node))
+    return found
+
+
+def code_in(text: str, longest: int = 14) -> set[str]:
+    """key_expressions of every run of up to `longest` words of `text` that parses as a Python expression."""
+    words = text.replace("`", " ").split()
+    found = set()
+    for start in range(len(words)):
+        for end in range(start + 1, min(start + longest, len(words)) + 1):
+            span = " ".join(words[start:end]).rstrip(".,;:")
+            try:
+                found |= key_expressions(ast.parse(span, mode="eval"))
+            except SyntaxError:
+                continue
+    return found
+
+
+HINTS = {name: getattr(checks, name).hint for solutions in SOLUTIONS.values() for name in solutions}
+OLD_HINTS = {  # the hints issue 15 found giving the answer away: the test must catch each
+    "hard_lookup": "score every key with a dot product (keys @ query), then take values[np.argmax(scores)].",
+    "soft_lookup": "weights = softmax(keys @ query / temperature); output = weights @ values; return output, weights.",
+    "equivariance_gap": "a = layer(X[:, perm]); b = layer(X)[:, perm]; return (a - b).abs().max().item().",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HINTS))
+def test_a_hint_holds_none_of_the_solutions_code(name):
+    solution = solution_expressions(solution_bodies()[name])
+    given_away = solution & code_in(HINTS[name])
+    assert not given_away, f"the hint of {name} holds its solution's code: {sorted(given_away)}"
+    assert len(HINTS[name]) <= 200  # with the error and the case, the sentence stays under 500 characters
+
+
+@pytest.mark.parametrize("name", sorted(OLD_HINTS))
+def test_the_hints_that_gave_the_answer_away_are_caught(name):
+    assert solution_expressions(solution_bodies()[name]) & code_in(OLD_HINTS[name])

@@ -200,6 +200,14 @@ def _greedy(model, src, steps, position=-1, keep_start=False, append=True, only_
     return written if keep_start else written[:, 1:]
 
 
+def _greedy_without_keepdim(model, src, steps):
+    memory = model.encode(src)
+    written = torch.full((src.shape[0], 1), decoding.START_ID)
+    for _ in range(steps):
+        written = torch.cat([written, model.decode(written, memory)[:, -1].argmax(-1)], dim=1)  # (B,) meets (B, t)
+    return written[:, 1:]
+
+
 def _greedy_from_zero(model, src, steps):
     memory = model.encode(src)
     written = torch.zeros((src.shape[0], 1), dtype=torch.long)
@@ -281,6 +289,7 @@ WRONG = [
     ("greedy_decode", lambda m, s, n: _greedy(m, s, n, append=False), ["same token", "every token written so far"]),
     ("greedy_decode", lambda m, s, n: _greedy(m, s, n, only_newest=True), ["only the newest token"]),
     ("greedy_decode", _greedy_from_zero, ["first differ from greedy decoding at step"]),
+    ("greedy_decode", _greedy_without_keepdim, ["one axis too few", "(B, 1) column"]),
     ("greedy_decode", lambda m, s, n: _greedy(m, s, n - 1), ["shape"]),
     # widget exercise
     ("cross_attention_position", lambda: 2, ["is the step", "not a source position"]),

@@ -91,13 +91,13 @@ def test_other_correct_solutions_pass(name, answer):
 # ---------------------------------------------------------------- realistic wrong answers
 
 
-def _greedy(model, texts, position=-1, with_src=True):
+def _greedy(model, texts, position=-1, with_src=True, keepdim=True):
     src = dates.encode_sources(texts)
     memory = model.encode(src)
     written = torch.full((len(texts), 1), dates.START_ID)
     for _ in range(dates.ISO_LENGTH + 1):
         mask_source = src if with_src else torch.ones_like(src)  # no pads: every source position is read
-        next_id = model.decode(written, memory, mask_source)[:, position].argmax(dim=-1, keepdim=True)
+        next_id = model.decode(written, memory, mask_source)[:, position].argmax(dim=-1, keepdim=keepdim)
         written = torch.cat([written, next_id], dim=1)
     return [dates.decode_target(row[1:]) for row in written]
 
@@ -127,7 +127,7 @@ WRONG = [
     ("embed", lambda t, table, p: table(t) * table.num_embeddings ** 0.5 + p[:t.shape[1]], ["vocabulary size"]),
     ("embed", lambda t, table, p: table(t) * t.shape[1] ** 0.5 + p[:t.shape[1]], ["sequence length"]),
     ("embed", lambda t, table, p: table(t) * table.embedding_dim ** 0.5 + p[1:t.shape[1] + 1], ["start at 1"]),
-    ("embed", lambda t, table, p: table(t) * table.embedding_dim ** 0.5 + p, ["shape"]),
+    ("embed", lambda t, table, p: table(t) * table.embedding_dim ** 0.5 + p, ["whole position table, 20 rows"]),
     ("embed", lambda t, table, p: torch.cat([table(t), p[:t.shape[1]].expand(t.shape[0], -1, -1)], -1),
      ["shape"]),
     # parameter_count
@@ -141,6 +141,7 @@ WRONG = [
     ("parameter_count", lambda v, d, f, n, t: "63M", ["str", "return a number"]),
     # greedy_translate
     ("greedy_translate", lambda m, t: _greedy(m, t, position=0), ["is the same", "logits[:, -1]"]),
+    ("greedy_translate", lambda m, t: _greedy(m, t, keepdim=False), ["one axis too few", "(B, 1) column"]),
     ("greedy_translate", lambda m, t: dates.greedy_decode(m, dates.encode_sources(t)), ["tensor of token ids"]),
     ("greedy_translate", lambda m, t: "; ".join(greedy_translate(m, t)), ["str", "list of strings"]),
     ("greedy_translate", lambda m, t: greedy_translate(m, t)[:1], ["1 answers for 5 texts"]),

@@ -91,6 +91,7 @@ def check(hint: str):
 
         run_check.__name__ = run_check.__qualname__ = name
         run_check.__module__, run_check.__doc__ = body.__module__, body.__doc__  # e.g. checks.lesson01
+        run_check.hint = hint  # read by the test that hints hold none of the solution's code
         return run_check
 
     return decorate
@@ -102,7 +103,9 @@ class Learner:
     def __init__(self, answer, name: str, hint: str):
         self.answer, self.name, self.hint = answer, name, hint
 
-    def __call__(self, *args, case: str):
+    def __call__(self, *args, case: str, explain: Callable[[Exception], str | None] | None = None):
+        """The learner's answer on `args`. `explain` may turn an error the learner's code raised into the
+        sentence that names its mistake; otherwise the error is named, with the check's hint."""
         if not callable(self.answer):
             raise CheckFailed(
                 f"checks.{self.name} expects your function itself, as in checks.{self.name}({self.name}); "
@@ -115,6 +118,9 @@ class Learner:
         except NotImplementedError:
             raise NotAttempted from None
         except Exception as error:  # noqa: BLE001 - any error in learner code becomes a sentence
+            sentence = explain(error) if explain else None
+            if sentence:
+                raise CheckFailed(f"On {case}, {sentence}") from None
             detail = str(error) if len(str(error)) <= 200 else str(error)[:200] + "..."
             raise CheckFailed(
                 f"Your {self.name} raised {type(error).__name__} ({detail}) on {case}. Hint: {self.hint}"

@@ -30,7 +30,8 @@ def _neighbour_message(index: int, where: str, worst: int) -> str:
     return f"you returned values[{index}], one {where} the best key's value; the index of the best score is already the index of its value."
 
 
-@check(hint="score every key with a dot product (keys @ query), then take values[np.argmax(scores)].")
+@check(hint="score each key against the query with a dot product, find where the highest score is, and return the"
+            " value stored there: the value, not the key or the position (the hard-lookup equation).")
 def hard_lookup(learner) -> str:
     """Lesson 1: hard_lookup(query, keys, values) returns the value of the best-scoring key."""
     cases = _catalogue_cases(["cat piano", "lasagna recipe", "physics"]) + [
@@ -61,7 +62,8 @@ def hard_lookup(learner) -> str:
     return f"all {len(cases)} cases pass, including one where every score is negative."
 
 
-@check(hint="divide the dot products keys @ query by np.linalg.norm(keys, axis=-1) * np.linalg.norm(query).")
+@check(hint="a cosine is a dot product divided by two lengths, the query's and that key's own (the cosine "
+            "equation); np.linalg.norm's axis argument decides what it measures.")
 def cosine_similarity(learner) -> str:
     """Lesson 1: cosine_similarity(query, keys) -> (N,) cosines of the angles."""
     # The first query's norm is not 1, so dividing by the query's norm alone is not mistaken for plain dot products.
@@ -87,7 +89,8 @@ def cosine_similarity(learner) -> str:
     return f"all {len(cases)} cases pass, including a query made 10 times longer."
 
 
-@check(hint="subtract x.max(axis=-1, keepdims=True) from x, exponentiate, and divide by the sum over axis=-1 with keepdims=True.")
+@check(hint="each row on its own: subtract that row's largest entry, exponentiate, divide by that row's total; a "
+            "reduction over the last axis must keep the axis to line up with its row.")
 def softmax(learner) -> str:
     """Lesson 1: softmax(x) over the last axis, numerically stable, for any number of dimensions."""
     rng = np.random.default_rng(2)
@@ -156,7 +159,8 @@ def _global_shift_softmax(x: np.ndarray) -> np.ndarray:
         return e / e.sum(axis=-1, keepdims=True)
 
 
-@check(hint="weights = softmax(keys @ query / temperature); output = weights @ values; return output, weights.")
+@check(hint="the weights are the softmax of the scores divided by the temperature, and the output mixes the "
+            "values with those weights (the soft-lookup equation); return both, output first.")
 def soft_lookup(learner) -> str:
     """Lesson 1: soft_lookup(query, keys, values, temperature) -> (output, weights)."""
     cases = []

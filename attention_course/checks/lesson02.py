@@ -53,7 +53,8 @@ def _reject_pair(got, name: str, case: str) -> None:
         )
 
 
-@check(hint="weights = stable_softmax(K @ q / np.sqrt(d_k)) with d_k = q.shape[-1]; return weights @ V.")
+@check(hint="score the query against every key, divide by √d_k (the query's width), turn the scores into weights "
+            "with a stable softmax, and mix the values with them (the one-query equation).")
 def attention_one_query(learner) -> str:
     """Lesson 2: attention_one_query(q, K, V) -> (d_v,), softmax(K q / √d_k) V for one query."""
     cases = [(f"the query {SEARCHES[0]!r} over the video catalogue",
@@ -98,8 +99,8 @@ def _has_python_loop(function) -> bool:
     return False
 
 
-@check(hint="scores = Q @ K.swapaxes(-1, -2) / np.sqrt(d_k); weights = stable_softmax(scores); "
-            "return weights @ V.")
+@check(hint="as for one query, for all queries at once: one product of Q with K turned on its last two axes (so a"
+            " batch axis in front still works), the 1/√d_k scale, a softmax over the keys, then V.")
 def attention_matrix(learner) -> str:
     """Lesson 2: attention_matrix(Q, K, V) -> (..., T_q, d_v), all queries at once, no Python loop."""
     cases = [(f"the {len(SEARCHES)} searches {', '.join(map(repr, SEARCHES))} over the video catalogue",
@@ -153,7 +154,8 @@ def attention_matrix(learner) -> str:
     return f"all {len(cases)} cases pass, a batch included, with no loop."
 
 
-@check(hint="d_k is the width of the queries and keys, Q.shape[-1]; return 1 / np.sqrt(d_k).")
+@check(hint="the factor is one over the square root of d_k, the width of the queries and keys (their last axis); "
+            "it does not depend on how many queries or keys there are.")
 def scale_factor(learner) -> str:
     """Lesson 2: scale_factor(Q, K) -> 1/√d_k, the number the scores Q Kᵀ are multiplied by."""
     shapes = [((3, 4), (8, 4)), ((5, 64), (12, 64)), ((7, 16), (7, 16)), ((2, 10, 32), (2, 6, 32)),
@@ -204,7 +206,8 @@ def _reference_gradient(q, K, c) -> np.ndarray:
     return jacobian.numpy()  # (N, d_k)
 
 
-@check(hint="w = stable_softmax(c * (K @ q)); mean_key = w @ K; return c * w[:, None] * (K - mean_key).")
+@check(hint="follow the weight-gradient equation: row i is c times key i's weight times (key i minus the weighted"
+            " mean key), with the weights the softmax of c times the scores.")
 def weight_gradient(learner) -> str:
     """Lesson 2: weight_gradient(q, K, c) -> (N, d_k), the Jacobian ∂w/∂q of w = softmax(c K q)."""
     cases = [(f"the query {SEARCHES[0]!r} over the video catalogue, c = 1/2",

@@ -71,7 +71,8 @@ def _self_attention_cases():
     return cases
 
 
-@check(hint="Q, K, V = X @ W_Q, X @ W_K, X @ W_V; then return scaled_dot_product_attention(Q, K, V).")
+@check(hint="all three roles come from X, each through its own projection matrix (the projections equation); then"
+            " scaled dot-product attention, which returns (output, weights).")
 def self_attention(learner) -> str:
     """Lesson 3: self_attention(X, W_Q, W_K, W_V) -> (output (T, d_v), weights (T, T))."""
     cases = _self_attention_cases()
@@ -140,7 +141,8 @@ def _equivariance_cases():
             for name in ("convolution", "self-attention", "linear") for perm in perms]
 
 
-@check(hint="a = layer(X[:, perm]); b = layer(X)[:, perm]; return (a - b).abs().max().item().")
+@check(hint="permuting the tokens then applying the layer should give the layer's output permuted along the token"
+            " axis (the equivariance equation); the gap is the largest absolute difference, a float.")
 def equivariance_gap(learner) -> str:
     """Lesson 3: equivariance_gap(layer, X, perm) -> the largest |layer(X[:, perm]) - layer(X)[:, perm]|."""
     cases = _equivariance_cases()
@@ -326,7 +328,8 @@ def _cross_attention_cases():
     return cases
 
 
-@check(hint="Q = X_dec @ W_Q; K = X_enc @ W_K; V = X_enc @ W_V; return scaled_dot_product_attention(Q, K, V).")
+@check(hint="queries from the decoder's tokens, keys and values from the encoder's, each through its own "
+            "projection (the cross-attention equation); then scaled dot-product attention, (output, weights).")
 def cross_attention(learner) -> str:
     """Lesson 3: cross_attention(X_dec, X_enc, W_Q, W_K, W_V) -> (output (T_q, d_v), weights (T_q, T_k))."""
     cases = _cross_attention_cases()

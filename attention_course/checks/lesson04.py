@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import torch
@@ -89,14 +90,23 @@ def _embedding_cases():
     return cases
 
 
-@check(hint="x = embedding(ids), of shape (B, T, d_model); T = ids.shape[1]; return x + pe[:T].")
+def _whole_table(error: Exception, rows: int, T: int) -> str | None:
+    """The sentence for adding every row of the position table to T tokens, if that is what `error` says."""
+    if isinstance(error, RuntimeError) and f"({rows})" in str(error):
+        return (f"you added the whole position table, {rows} rows, to {T} tokens; add only the rows of the first "
+                "T positions, one per token.")
+    return None
+
+
+@check(hint="look up each token's embedding, then add the row of pe for its position: the first T rows, one per "
+            "position, the same for every sentence (T tokens per sentence).")
 def embed_with_positions(learner) -> str:
     """Lesson 4: embed_with_positions(ids, embedding, pe) -> embedding(ids) + pe[:T], shape (B, T, d_model)."""
     cases = _embedding_cases()
     for case, ids, embedding, pe in cases:
         B, T = ids.shape
         d = embedding.embedding_dim
-        got = learner(ids, embedding, pe, case=case)
+        got = learner(ids, embedding, pe, case=case, explain=partial(_whole_table, rows=len(pe), T=T))
         shape = tuple(np.shape(got.detach() if hasattr(got, "detach") else got)) if got is not None else None
         if shape == (B, T, 2 * d):
             raise CheckFailed(
@@ -133,8 +143,8 @@ def embed_with_positions(learner) -> str:
 # ---------------------------------------------------------------- exercise: the sinusoidal encoding by hand
 
 
-@check(hint="angles = pos / 10000 ** (2i / d_model) for pos in range(T) and pair i in range(d_model // 2); "
-            "even columns sin(angles), odd columns cos(angles).")
+@check(hint="columns 2i and 2i + 1 share the frequency 1/10000^(2i/d_model): the even column is the sine of "
+            "position times it, the odd one the cosine, positions from 0 (the sinusoidal equation).")
 def sinusoidal_encoding(learner) -> str:
     """Lesson 4: sinusoidal_encoding(num_positions, d_model) -> the paper's table (num_positions, d_model)."""
     cases = [(6, 4), (8, 8), (50, 16), (30, 64), (3, 2)]
@@ -207,8 +217,8 @@ def _split_pairs(angles: np.ndarray) -> np.ndarray:
     return M
 
 
-@check(hint="omega_i = 1 / 10000 ** (2i / d_model); block i is [[cos(k omega_i), sin(k omega_i)], "
-            "[-sin(k omega_i), cos(k omega_i)]]; torch.block_diag(*blocks) builds M_k.")
+@check(hint="M_k is block-diagonal: one 2 × 2 rotation per pair of columns, turning by k times that pair's "
+            "frequency, along the diagonal of a d_model × d_model matrix (the offset-matrix equation).")
 def offset_matrix(learner) -> str:
     """Lesson 4: offset_matrix(k, d_model) -> M_k (d_model, d_model) with PE(pos + k) = M_k @ PE(pos)."""
     cases = [(3, 8), (-2, 8), (5, 16), (1, 2), (7, 64), (0, 4)]
@@ -257,8 +267,8 @@ def offset_matrix(learner) -> str:
 # ---------------------------------------------------------------- exercise: dot products depend on the offset only
 
 
-@check(hint="each pair gives sin(a) sin(b) + cos(a) cos(b) = cos(a - b); sum cos(k * omega_i) over the "
-            "d_model / 2 pairs.")
+@check(hint="each pair of columns contributes sin a sin b + cos a cos b = cos(a − b), where a − b is k times that"
+            " pair's frequency; add the d_model / 2 pairs up (the dot-offset equation).")
 def dot_product_at_offset(learner) -> str:
     """Lesson 4: dot_product_at_offset(k, d_model) -> PE(pos)·PE(pos + k) = sum_i cos(k·ω_i), for any pos."""
     cases = [(0, 8), (1, 8), (5, 16), (-3, 16), (40, 64), (2, 2)]

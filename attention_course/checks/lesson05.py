@@ -37,7 +37,8 @@ def _first_difference(got: np.ndarray, expected: np.ndarray) -> tuple[int, ...]:
 # ---------------------------------------------------------------- exercise: the causal mask
 
 
-@check(hint="torch.ones(T, T, dtype=torch.bool).tril() keeps the diagonal and everything below it.")
+@check(hint="True marks the keys a query may see: its own position and every earlier one, so the diagonal and "
+            "everything below it, as a (T, T) boolean tensor.")
 def causal_mask(learner) -> str:
     """Lesson 5: causal_mask(T) -> bool (T, T), True on and below the diagonal."""
     sizes = (4, 7, 1)  # T = 1 last: there several mistakes give the same one cell
@@ -88,7 +89,8 @@ def _padding_cases():
     ]
 
 
-@check(hint="compare tokens != pad_id, then add two axes: (B, T_k) -> (B, 1, 1, T_k), e.g. [:, None, None, :].")
+@check(hint="True for each real token, False for each pad; then length-1 axes for the heads and the queries, so "
+            "it broadcasts over (B, h, T_q, T_k) with the keys last (the padding-mask equation).")
 def padding_mask(learner) -> str:
     """Lesson 5: padding_mask(tokens, pad_id) -> bool (B, 1, 1, T_k), True for a real token."""
     cases = _padding_cases()
@@ -183,8 +185,8 @@ def _plain_softmax(scores: torch.Tensor) -> np.ndarray:
         return reference_softmax(scores.numpy())
 
 
-@check(hint="scores = q @ k.transpose(-2, -1) / √d_k; scores.masked_fill(~mask, float('-inf')); softmax; "
-            "then zero the rows where mask.any(-1) is False.")
+@check(hint="hide a key by setting its scaled score to −∞ before the softmax, not after, and give a query that "
+            "may see no key zero weights, not NaN (the masked-weight and empty-row equations).")
 def masked_attention(learner) -> str:
     """Lesson 5: masked_attention(q, k, v, mask) -> (output, weights); a row with no allowed key gets zeros."""
     cases = _masked_attention_cases()
@@ -261,7 +263,8 @@ def _key_padding_cases():
     ]
 
 
-@check(hint="nn.MultiheadAttention wants (B, T_k) with True = ignore: ~mask[:, 0, 0].")
+@check(hint="nn.MultiheadAttention wants (B, T_k) with True = ignore, the opposite of the course's mask: drop the"
+            " two length-1 axes by indexing (squeeze drops B = 1 too), and invert.")
 def to_key_padding_mask(learner) -> str:
     """Lesson 5: to_key_padding_mask(mask) turns a (B, 1, 1, T_k) True = attend mask into (B, T_k) True = ignore."""
     cases = _key_padding_cases()
@@ -306,7 +309,8 @@ def to_key_padding_mask(learner) -> str:
 # ---------------------------------------------------------------- widget exercise: the decoder's mask
 
 
-@check(hint="return a 5 × 5 grid of True/False: the causal mask with the pad's column (key 4) set to False.")
+@check(hint="return a 5 × 5 grid of True/False, True = may attend; read it off the widget (or its state function)"
+            " with the causal and the padding mask both on.")
 def decoder_mask(learner) -> str:
     """Lesson 5's widget exercise: the causal mask over "Hello I love you <pad>" that also hides the pad as a key."""
     case = "the widget exercise"

@@ -46,7 +46,8 @@ def _split_cases():
     ]
 
 
-@check(hint="x.reshape(B, T, num_heads, d_model // num_heads).transpose(1, 2).")
+@check(hint="first split each token's d_model features into h blocks of d_k, giving (B, T, h, d_k), then move the"
+            " head axis in front of the tokens, giving (B, h, T, d_k).")
 def split_heads(learner) -> str:
     """Lesson 6: split_heads(x (B, T, d_model), num_heads) -> (B, h, T, d_k), head i gets features i*d_k..."""
     for case, x, h in _split_cases():
@@ -93,8 +94,8 @@ def _merge_cases():
     ]
 
 
-@check(hint="x.transpose(1, 2) gives (B, T, h, d_k); then .reshape(B, T, h * d_k) (a transposed tensor needs reshape, "
-            "not view).")
+@check(hint="undo split_heads in reverse: tokens back in front of the heads, (B, T, h, d_k), then each token's h "
+            "blocks joined into h·d_k features; after moving axes, reshape rather than view.")
 def merge_heads(learner) -> str:
     """Lesson 6: merge_heads(x (B, h, T, d_k)) -> (B, T, h*d_k), the heads side by side for every token."""
     for case, x in _merge_cases():
@@ -138,8 +139,8 @@ def _torch_layer(d_model: int, num_heads: int, seed: int, bias: bool = True) -> 
     return theirs.eval()
 
 
-@check(hint="in_proj_weight.chunk(3) gives W_Q, W_K, W_V in that order; copy each with .copy_() inside "
-            "torch.no_grad(), and out_proj into W_o.")
+@check(hint="in_proj_weight stacks W_Q, W_K, W_V in that order, each in nn.Linear's (out, in) layout: split it in"
+            " three and copy each, and out_proj, into your layer without tracking gradients.")
 def copy_from_torch(learner) -> str:
     """Lesson 6: copy_from_torch(mha) -> a MultiHeadAttention computing what the nn.MultiheadAttention computes."""
     for d_model, num_heads, seed in ((8, 2, 0), (12, 3, 1)):

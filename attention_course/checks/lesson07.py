@@ -53,8 +53,8 @@ def _layer_norm_cases():
     ]
 
 
-@check(hint="mean and variance over the last axis: x.mean(dim=-1, keepdim=True), x.var(dim=-1, keepdim=True, "
-            "unbiased=False); then gamma * (x - mean) / torch.sqrt(var + eps) + beta.")
+@check(hint="normalise each token alone: mean and variance over its features (the last axis, kept), dividing by "
+            "d_model, not d_model − 1, eps inside the root; then gamma and beta (the LayerNorm equation).")
 def layer_norm(learner) -> str:
     """Lesson 7: layer_norm(x, gamma, beta, eps) normalises each token over its features (the last axis)."""
     cases = _layer_norm_cases()
@@ -123,7 +123,8 @@ def _residual_parts():
     return x, sublayer, norm, _HalvingDropout()
 
 
-@check(hint="post-norm: norm(x + dropout(sublayer(x))); pre-norm: x + dropout(sublayer(norm(x))).")
+@check(hint="post-norm normalises after the residual sum, pre-norm normalises the sublayer's input; in both, "
+            "dropout acts on the sublayer's output only and x is added untouched.")
 def residual_sublayer(learner) -> str:
     """Lesson 7: residual_sublayer(x, sublayer, norm, dropout, norm_first), post-norm or pre-norm."""
     x, s, n, d = _residual_parts()

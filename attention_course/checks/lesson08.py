@@ -29,7 +29,8 @@ def _shift_cases():
     ]
 
 
-@check(hint="torch.cat([start, targets[:, :-1]], dim=1), where start = torch.full_like(targets[:, :1], start_id).")
+@check(hint="the decoder's input is the targets moved one place right along the time axis: the start token, then "
+            "every target but the last. Build a new tensor: the targets are still the labels.")
 def shift_right(learner) -> str:
     """Lesson 8: shift_right(targets, start_id) -> (B, T): the start token, then targets[:, :-1]."""
     cases = _shift_cases()
@@ -121,8 +122,8 @@ def _name_memory_mistake(memory_mask, src, tgt_in, pad, case: str) -> None:
                           "source, so its mask comes from src: True for each real source token.")
 
 
-@check(hint="causal_mask(T_tgt) & padding_mask(tgt_in, pad_id) for the target, padding_mask(src, pad_id) for the "
-            "source, both from attention_course.masking.")
+@check(hint="the target's mask is causal and hides the target's pads; the source's mask hides only the source's "
+            "pads: the encoder has read all of it (the decoder-masks equation).")
 def decoder_masks(learner) -> str:
     """Lesson 8: decoder_masks(src, tgt_in, pad_id) -> (tgt_mask, memory_mask), True = may attend."""
     cases = _mask_cases()
@@ -234,8 +235,8 @@ def _variants(layer, x, m, tgt_mask, memory_mask):
     return right, wrong
 
 
-@check(hint="self_attn(h, h, h, tgt_mask) and cross_attn(h, memory, memory, memory_mask) return (output, weights); "
-            "keep [0].")
+@check(hint="three sublayers, each Norm(h + Sublayer(h)): masked self-attention, cross-attention asking with the "
+            "decoder state and reading memory, feed-forward; attention returns (output, weights).")
 def decoder_layer(learner) -> str:
     """Lesson 8: decoder_layer(layer, x, memory, tgt_mask, memory_mask), the post-norm layer wired by hand."""
     layer, x, memory, tgt_mask, memory_mask = _layer_case()
@@ -265,6 +266,15 @@ def decoder_layer(learner) -> str:
 # ---------------------------------------------------------------- exercise: greedy generation
 
 
+def _token_without_time_axis(error: Exception) -> str | None:
+    """The sentence for the usual generation bug: argmax drops the last axis, so the new token is (B,), and
+    joining it to the (B, t) tokens written so far fails. None for any other error."""
+    if isinstance(error, RuntimeError) and "same number of dimensions" in str(error):
+        return ("the token you took at a step has one axis too few to join the tokens written so far: argmax "
+                "drops the axis it reduces, so keep it, giving one new token per sequence as a (B, 1) column.")
+    return None
+
+
 def _untrained_reverser() -> decoding.Reverser:
     with torch.random.fork_rng():
         torch.manual_seed(3)
@@ -282,8 +292,8 @@ def _greedy_cases():
     ]
 
 
-@check(hint="start from torch.full((B, 1), START_ID); at each step take model.decode(written, memory)[:, -1].argmax(-1) "
-            "and torch.cat it on.")
+@check(hint="from the start token, run the decoder on all written so far and take the last position's most likely"
+            " token as a (B, 1) column, to join along the time axis; return the tokens after the start.")
 def greedy_decode(learner) -> str:
     """Lesson 8: greedy_decode(model, src, steps) -> (B, steps), generated one token at a time."""
     model, cases = _greedy_cases()
@@ -291,7 +301,7 @@ def greedy_decode(learner) -> str:
         B = src.shape[0]
         expected = decoding.greedy_decode(model, src, steps).numpy()
         with torch.no_grad():
-            got = _values(learner(model, src, steps, case=case), learner.name, case)
+            got = _values(learner(model, src, steps, case=case, explain=_token_without_time_axis), learner.name, case)
             memory = model.encode(src)
             start = torch.full((B, 1), decoding.START_ID)
             first_only = model.decode(start, memory)[:, -1].argmax(-1).numpy()

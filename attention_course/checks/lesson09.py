@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from functools import partial
 
 import torch
 from torch import nn
@@ -11,6 +12,8 @@ from .. import dates
 from ..positional import sinusoidal_encoding
 from ..transformer import parameter_count as reference_count
 from .core import CheckFailed, as_array, check, diagnose
+from .lesson04 import _whole_table
+from .lesson08 import _token_without_time_axis
 
 __all__ = ["century_rule", "embed", "exact_match", "greedy_translate", "parameter_count"]
 
@@ -31,8 +34,8 @@ def _embed_cases():
     return cases
 
 
-@check(hint="table(tokens) * d_model ** 0.5 + positions[:T], with d_model = table.embedding_dim and "
-            "T = tokens.shape[1].")
+@check(hint="the embedding equation without its dropout: each token's embedding times √d_model (the width of the "
+            "table's vectors), plus the positional rows of the first T positions.")
 def embed(learner) -> str:
     """Lesson 9: embed(tokens, table, positions) -> (B, T, d_model) = table(tokens) * sqrt(d_model) + PE[:T]."""
     cases = _embed_cases()
@@ -40,7 +43,9 @@ def embed(learner) -> str:
         B, T = tokens.shape
         d = table.embedding_dim
         with torch.no_grad():
-            got = as_array(learner(tokens, table, positions, case=case), learner.name, case, (B, T, d),
+            got = as_array(learner(tokens, table, positions, case=case,
+                                   explain=partial(_whole_table, rows=len(positions), T=T)),
+                           learner.name, case, (B, T, d),
                            "the input vectors, (B, T, d_model)")
             E, P = table(tokens).numpy(), positions[:T].numpy()  # (B, T, d), (T, d)
         wrong = [
@@ -123,14 +128,14 @@ def parameter_count(learner) -> str:
 _TRANSLATE_TEXTS = ["21 November 2026", "sat 21 nov 26", "3.4.1999", "the 1st of May, 2001", "NOV 30 2068"]
 
 
-@check(hint="memory = model.encode(src) once; start from torch.full((B, 1), dates.START_ID); append "
-            "model.decode(written, memory, src)[:, -1].argmax(-1) each step; dates.decode_target each row.")
+@check(hint="encode the sources once; from the start token, decode all written so far (with the sources, to hide "
+            "their pads) and append the last position's most likely token; then turn ids into text.")
 def greedy_translate(learner) -> str:
     """Lesson 9: greedy_translate(model, texts) -> list of ISO strings, one greedy decode per batch."""
     model = dates.pretrained()
     case = f"the shipped date model and the batch {_TRANSLATE_TEXTS}"
     with torch.no_grad():
-        got = learner(model, list(_TRANSLATE_TEXTS), case=case)
+        got = learner(model, list(_TRANSLATE_TEXTS), case=case, explain=_token_without_time_axis)
     expected = dates.translate_with(model, _TRANSLATE_TEXTS)
     if isinstance(got, torch.Tensor):
         raise CheckFailed("You returned a tensor of token ids; turn each row into text with dates.decode_target.")
@@ -175,7 +180,8 @@ def _characters_right(predictions, answers) -> float:
     return sum(x == y for x, y in pairs) / sum(len(a) for a in answers)
 
 
-@check(hint="sum(p == a for p, a in zip(predictions, answers)) / len(answers).")
+@check(hint="the fraction of predictions that equal their answer exactly: the number of exact matches divided by "
+            "the number of answers, between 0 and 1.")
 def exact_match(learner) -> str:
     """Lesson 9: exact_match(predictions, answers) -> the share of predictions equal to their answer."""
     cases = _match_cases()

@@ -69,7 +69,8 @@ def _mask_cases():
     ]
 
 
-@check(hint="causal_mask(T) & padding_mask(tokens, pad_id) broadcasts (T, T) with (B, 1, 1, T) to (B, 1, T, T).")
+@check(hint="combine the causal mask (T, T) with the padding mask (B, 1, 1, T) with a logical and: broadcasting "
+            "gives (B, 1, T, T).")
 def decoder_only_mask(learner) -> str:
     """Lesson 10: decoder_only_mask(tokens (B, T), pad_id) -> bool (B, 1, T, T): causal, pads hidden as keys."""
     for case, tokens, pad_id in _mask_cases():
@@ -129,8 +130,8 @@ def _stacks():
     ]
 
 
-@check(hint="for n in 1..len(layers): run x (with requires_grad) through layers[:n], take y[0, -1].sum(), "
-            "backward, and test x.grad[0, 0] != 0.")
+@check(hint="for n = 1, 2, ... run an input that requires gradients through the first n layers, backpropagate "
+            "from the last position's output, and test the gradient at position 0; return the first such n.")
 def path_length(learner) -> str:
     """Lesson 10: path_length(layers, x) -> the fewest layers after which output T-1 depends on input 0, or None."""
     generator = torch.Generator().manual_seed(10)
