@@ -773,13 +773,18 @@ def source_labels(source: str) -> list[str]:
 def decoder_step_axes(ax_self, ax_cross, source: str, step: int, read, written: str, self_weights,
                       cross_weights) -> None:
     """One generation step of the decoder on two axes: masked self-attention over what it has read, and
-    cross-attention over the source; the newest query's row (the one that writes) is framed in blue. Lesson 8."""
+    cross-attention over the source; the newest query's row (the one that writes) is framed in blue. The
+    cross-attention rows are labelled by the step and the digit written there, which is what a reader looks up
+    (a row labelled by the token it reads was misread as the step that writes it). Lesson 8."""
     from matplotlib.patches import Rectangle  # here, not at the top: plots.py is shared
 
     read = list(read)
+    steps = [f"{i}: {digit}" for i, digit in enumerate([*read[1:], written])]  # row i writes read[i + 1]
     attention_matrix_ax(ax_self, self_weights, read, read, f"step {step}: masked self-attention")
-    attention_matrix_ax(ax_cross, cross_weights, read, source_labels(source),
+    ax_self.set_ylabel("query (the token it reads)", fontsize=11)
+    attention_matrix_ax(ax_cross, cross_weights, steps, source_labels(source),
                         f"step {step}: cross-attention, writes {written}")
+    ax_cross.set_ylabel("step: digit written", fontsize=11)
     ax_cross.set_xlabel("source position:digit (memory)", fontsize=11)
     for ax, width in ((ax_self, len(read)), (ax_cross, len(source))):
         ax.add_patch(Rectangle((-0.5, len(read) - 1.5), width, 1, fill=False, edgecolor=FRAME_COLOUR, linewidth=2.5))

@@ -175,22 +175,18 @@ def window_loss(model: TinyLM, text: str = TEXT) -> float:
 
 @torch.no_grad()
 def past_only_loss(model: TinyLM, text: str = TEXT) -> float:
-    """Mean next-character loss when the model sees only the past, as in generation: character i is
-    predicted at the last position of the context text[i - block_size : i].
-
-    The first block_size - 1 characters have shorter contexts, one pass each; every later context is a full
-    window, and those windows go through the model in one batch."""
+    """window_loss's predictions, each made with only the past in view, as in generation: position t of a window
+    predicts character t + 1 from the window's first t + 1 characters, the later ones cut off. The characters
+    and their pasts are window_loss's own, so the two losses differ only by what the future lets the model see."""
     data = encode(text)
     T = model.block_size
+    starts = torch.arange(0, len(data) - T, T)  # window_loss's windows
     losses = []
-    for i in range(1, min(T, len(data))):
-        logits, _ = model(data[:i][None])  # (1, i, vocab_size): everything before character i
-        losses.append(F.cross_entropy(logits[0, -1:], data[i:i + 1], reduction="sum"))
-    if len(data) > T:
-        index = torch.arange(len(data) - T)[:, None] + torch.arange(T)  # (N, 1) + (T,) -> (N, T): data[i-T:i]
-        logits, _ = model(data[index])  # (N, T, vocab_size)
-        losses.append(F.cross_entropy(logits[:, -1], data[T:], reduction="sum"))  # characters T ... end
-    return (torch.stack(losses).sum() / (len(data) - 1)).item()
+    for t in range(T):  # one pass per position, every window at once
+        index = starts[:, None] + torch.arange(t + 1)  # (W, 1) + (t + 1,) -> (W, t + 1): each window up to t
+        logits, _ = model(data[index])  # (W, t + 1, vocab_size)
+        losses.append(F.cross_entropy(logits[:, -1], data[starts + t + 1], reduction="sum"))
+    return (torch.stack(losses).sum() / (len(starts) * T)).item()
 
 
 @torch.no_grad()
