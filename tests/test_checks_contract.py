@@ -265,3 +265,12 @@ def test_a_hint_holds_none_of_the_solutions_code(name):
 @pytest.mark.parametrize("name", sorted(OLD_HINTS))
 def test_the_hints_that_gave_the_answer_away_are_caught(name):
     assert solution_expressions(solution_bodies()[name]) & code_in(OLD_HINTS[name])
+
+
+def test_the_mutant_report_tells_a_named_mistake_from_the_fallback_and_from_a_pass():
+    from coursekit.check_mutants import verdict
+
+    solution = SOLUTIONS[2]["scale_factor"]
+    assert verdict("scale_factor", lambda Q, K: 1)[0] == "specific"  # "no scaling"
+    assert verdict("scale_factor", lambda Q, K: 0.3)[0] == "generic"  # "gave 0.3 ...; expected 1/√4 = 0.5"
+    assert verdict("scale_factor", solution)[0] == "accepted"

@@ -426,3 +426,17 @@ def test_example_attention_under_masks():
     weights = masking.example_attention(hidden_hello)
     assert (weights[0] == 0).all()
     torch.testing.assert_close(weights[1:].sum(dim=-1), torch.ones(T - 1))
+
+
+def test_minus_1e9_in_16_bit_floats_is_what_lesson_5_says():
+    """masked_fill refuses -1e9 in float16; a float32 additive mask of -1e9 becomes -inf when cast, and its empty
+    row NaN; torch.finfo(dtype).min fits, and spreads an empty row evenly. A torch upgrade that changes any of
+    this would make the lesson's sentence wrong."""
+    scores = torch.tensor([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]], dtype=torch.float16)
+    mask = torch.tensor([[True, False, True], [False, False, False]])  # row 1 may attend to nothing
+    with pytest.raises(RuntimeError, match="overflow"):
+        scores.masked_fill(~mask, -1e9)
+    additive = torch.zeros(mask.shape).masked_fill(~mask, -1e9).half()
+    assert torch.isinf(additive[0, 1]) and torch.isnan(torch.softmax((scores + additive).float(), -1)[1]).all()
+    fits = torch.softmax(scores.masked_fill(~mask, torch.finfo(scores.dtype).min).float(), -1)
+    assert fits[0, 1] == 0 and torch.allclose(fits[1], torch.full((3,), 1 / 3))

@@ -95,6 +95,12 @@ def test_static_counterpart_and_loss_figures():
     fig = plots.decoder_generation_steps(decoding.EXAMPLE, steps=(0, 2, 5))
     assert len(plots.panels(fig)) == 6
     assert fig.axes[1].get_title() == "step 0: cross-attention, writes 4"
+    # The cross-attention rows say which step writes which digit: the answer to the widget exercise is read
+    # in the row of the step that writes 1, not in a row that reads 1.
+    trace = decoding.generation_trace(decoding.trained_reverser().model, decoding.EXAMPLE)
+    rows = [label.get_text() for label in fig.axes[5].get_yticklabels()]
+    assert rows == [f"{s.step}: {s.written}" for s in trace]
+    assert fig.axes[5].get_ylabel() == "step: digit written"
     fig = plots.reverser_loss([2.5, 1.0, 0.1])
     assert fig.axes[0].get_yscale() == "log"
     assert plots.source_labels("307") == ["0:3", "1:0", "2:7"]
