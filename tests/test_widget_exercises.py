@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-EXERCISE = re.compile(r"^:::\{exercise\}(?P<title>[^\n]*)\n(?P<body>.*?)^:::$", re.S | re.M)
-IMPORT = re.compile(r"^(?:from attention_course import [^\n]+|import (?:numpy|torch)[^\n]*)$", re.M)
+EXERCISE = re.compile(r"^:::\{exercise\}(?P<title>[^\n]*)\n(?P<body>.*?)^:::$", re.DOTALL | re.MULTILINE)
+IMPORT = re.compile(r"^(?:from attention_course import [^\n]+|import (?:numpy|torch)[^\n]*)$", re.MULTILINE)
 
 
 def widget_exercises() -> list[tuple[str, str, str]]:
@@ -58,4 +58,4 @@ def test_a_widget_exercise_shows_a_call_of_the_function_behind_the_widget(stem, 
     calls = calls_of_the_package(text, namespace)
     assert calls, f"{stem}, {title!r}: no call of a package function that answers without the widget"
     for call in calls:
-        eval(call, namespace)  # noqa: S307 - the course's own text; it must run as printed
+        eval(call, namespace)
