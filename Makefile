@@ -21,7 +21,7 @@ LESSON ?=
 FORMAT ?= table
 GRADE_ARGS ?=
 
-.PHONY: help install book book-nosolutions test quick mutants notebooks check-notebooks lab grade lesson-memory bench chromium-check test-browser screenshots clean
+.PHONY: help install book book-nosolutions test quick mutants check-mutants notebooks check-notebooks lab grade lesson-memory bench chromium-check test-browser screenshots clean
 
 help:
 	@echo "make book             install, then build the HTML book into _build/html"
@@ -29,6 +29,7 @@ help:
 	@echo "make test             install (with the test tools, nbgrader), then run every test"
 	@echo "make quick            the package, check and widget tests only, no notebook run (about a minute on 2 cores)"
 	@echo "make mutants          plant ~30 known mistakes in the package and the checks; the quick tests must catch each"
+	@echo "make check-mutants    run every check on the learner's wrong answers the tests hold; count those rejected and named"
 	@echo "make test-browser     build the book, then check every page in headless Chromium (needs chromium, npm)"
 	@echo "make screenshots      build the book, then take screenshots of every page into _build/screenshots"
 	@echo "make lab              install, then open JupyterLab on lessons/"
@@ -118,6 +119,9 @@ quick: $(TEST_STAMP)
 
 mutants: $(TEST_STAMP)
 	$(BIN)/python -m coursekit.mutants --json _build/mutants.json
+
+check-mutants: $(TEST_STAMP)
+	$(BIN)/python -m coursekit.check_mutants --per-check
 
 test-browser: chromium-check $(BROWSER_STAMP) $(BOOK_STAMP)
 	$(BIN)/python -m pytest tests_browser -p no:cacheprovider -n 2
