@@ -17,6 +17,7 @@ import importlib
 import inspect
 import re
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +50,9 @@ def test_every_check_of_the_lesson_is_exported_and_has_a_solution(number):
 
 @pytest.mark.parametrize(("number", "name"), CASES)
 def test_the_solution_passes(number, name, capsys):
-    result = getattr(checks, name)(SOLUTIONS[number][name])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning would print in the learner's check cell
+        result = getattr(checks, name)(SOLUTIONS[number][name])
     assert isinstance(result, checks.CheckResult)
     assert (result.status, result.name) == ("passed", name)
     out = capsys.readouterr().out

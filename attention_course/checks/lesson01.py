@@ -89,6 +89,24 @@ def cosine_similarity(learner) -> str:
     return f"all {len(cases)} cases pass, including a query made 10 times longer."
 
 
+@np.errstate(all="ignore")  # the mistakes overflow and divide by 0 on purpose; the learner sees no warning
+def _softmax_mistakes(x: np.ndarray) -> list[tuple[np.ndarray, str]]:
+    """What the usual wrong softmaxes give on x, each with the sentence that names it."""
+    wrong = [(reference_softmax(x.reshape(-1)).reshape(x.shape), "you divided by the sum over the whole array; normalise each row on its own (axis=-1, keepdims=True).")]
+    for unnormalised in (np.exp(x), np.exp(x - x.max(axis=-1, keepdims=True))):
+        wrong.append((unnormalised, "you exponentiated but never divided: divide by each row's sum so it sums to 1."))
+    if x.ndim == 2:
+        column_softmax = reference_softmax(x, dim=0)
+        wrong.append((column_softmax, "your columns sum to 1 but your rows do not: normalise over the last axis (axis=-1)."))
+    if x.ndim == 2 and x.shape[0] == x.shape[1]:  # only a square matrix lets the missing keepdims broadcast
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        wrong.append((e / e.sum(axis=-1), "your rows do not sum to 1: without keepdims=True the row sums broadcast along the wrong axis."))
+        e = np.exp(x - x.max(axis=-1))  # the row maxima without keepdims=True: row i meets row j's maximum
+        wrong.append((e / e.sum(axis=-1, keepdims=True), "without keepdims=True, x.max(axis=-1) broadcasts along the wrong axis, so each row has another row's maximum subtracted."))
+        wrong.append((e / e.sum(axis=-1), "without keepdims=True, the row maxima and the row sums broadcast along the wrong axis; use keepdims=True in both."))
+    return wrong
+
+
 @check(hint="each row on its own: subtract that row's largest entry, exponentiate, divide by that row's total; a "
             "reduction over the last axis must keep the axis to line up with its row.")
 def softmax(learner) -> str:
@@ -128,20 +146,7 @@ def softmax(learner) -> str:
             )
         got = as_array(got, learner.name, case, x.shape, "one weight per entry")
         expected = reference_softmax(x)
-        wrong = [(reference_softmax(x.reshape(-1)).reshape(x.shape), "you divided by the sum over the whole array; normalise each row on its own (axis=-1, keepdims=True).")]
-        with np.errstate(over="ignore"):
-            for unnormalised in (np.exp(x), np.exp(x - x.max(axis=-1, keepdims=True))):
-                wrong.append((unnormalised, "you exponentiated but never divided: divide by each row's sum so it sums to 1."))
-        if x.ndim == 2:
-            column_softmax = reference_softmax(x, dim=0)
-            wrong.append((column_softmax, "your columns sum to 1 but your rows do not: normalise over the last axis (axis=-1)."))
-        if x.ndim == 2 and x.shape[0] == x.shape[1]:  # only a square matrix lets the missing keepdims broadcast
-            e = np.exp(x - x.max(axis=-1, keepdims=True))
-            wrong.append((e / e.sum(axis=-1), "your rows do not sum to 1: without keepdims=True the row sums broadcast along the wrong axis."))
-            e = np.exp(x - x.max(axis=-1))  # the row maxima without keepdims=True: row i meets row j's maximum
-            wrong.append((e / e.sum(axis=-1, keepdims=True), "without keepdims=True, x.max(axis=-1) broadcasts along the wrong axis, so each row has another row's maximum subtracted."))
-            wrong.append((e / e.sum(axis=-1), "without keepdims=True, the row maxima and the row sums broadcast along the wrong axis; use keepdims=True in both."))
-        diagnose(got, learner.name, case, expected, wrong)
+        diagnose(got, learner.name, case, expected, _softmax_mistakes(x))
         row_sums = got.sum(axis=-1)
         if not np.allclose(row_sums, 1):
             raise CheckFailed(f"On {case}, a row of your weights sums to {row_sums.flat[0]:.4g}; softmax rows must sum to 1.")
