@@ -199,6 +199,7 @@ WRONG = [
     ("attention_matrix", lambda Q, K, V: _matrix(Q, K, V, 1 / Q.shape[-1]), ["divided the scores by d_k"]),
     ("attention_matrix", lambda Q, K, V: _matrix(Q, K, V, 1 / math.sqrt(K.shape[-2])), ["number of keys"]),
     ("attention_matrix", lambda Q, K, V: _matrix(Q, K, V, 1 / K.shape[-2]), ["number of keys"]),
+    ("attention_matrix", lambda Q, K, V: _matrix(Q, K, V, 1 / math.sqrt(V.shape[-1])), ["√d_v", "width of the values"]),
     ("attention_matrix", lambda Q, K, V: _matrix(Q, K, V, Q.shape[-1] ** -0.5, axis=-2),
      ["each column", "last axis"]),
     ("attention_matrix", lambda Q, K, V: _matrix(Q, K, V, Q.shape[-1] ** -0.5, axis=0),

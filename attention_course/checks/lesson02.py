@@ -31,8 +31,11 @@ def _attention(Q, K, V, c=None, axis=-1):
     return weights @ V, weights  # (..., T_q, T_k) @ (..., T_k, d_v) -> (..., T_q, d_v)
 
 
-def _scale_mistakes(d_k: int, num_keys: int):
+def _scale_mistakes(d_k: int, num_keys: int, d_v: int):
     """(wrong scale factor, what the learner did) for the usual ways of scaling by the wrong thing."""
+    by_values = [] if d_v == d_k else [
+        (1 / math.sqrt(d_v), (f"you divided by √d_v (d_v = {d_v}), the width of the values; the scale is √d_k, the "
+                              "width of the query and the keys."))]
     return [
         (1.0, f"you did not scale the scores; divide them by √d_k (here √{d_k})."),
         (1 / d_k, f"you divided the scores by d_k = {d_k}; divide by its square root, √d_k."),
@@ -43,6 +46,7 @@ def _scale_mistakes(d_k: int, num_keys: int):
          (f"you divided by the number of keys, {num_keys}; the scale is 1/√d_k, with d_k the width of the query "
           "and the keys (the last axis).")),
         (math.sqrt(d_k), "you multiplied the scores by √d_k; divide by it."),
+        *by_values,
     ]
 
 
@@ -74,7 +78,7 @@ def attention_one_query(learner) -> str:
             raise CheckFailed(f"On {case}, you returned the weights; return the output, weights @ V.")
         got = as_array(got, learner.name, case, expected.shape, "one output vector of width d_v")
         diagnose(got, learner.name, case, expected, [
-            *[(_attention(q[None], K, V, c)[0][0], message) for c, message in _scale_mistakes(d_k, n)],
+            *[(_attention(q[None], K, V, c)[0][0], message) for c, message in _scale_mistakes(d_k, n, V.shape[-1])],
             (V[np.argmax(K @ q)], "you returned the value of the best key; attention blends all values by weight."),
             (V.mean(axis=0), "you returned the plain average of the values; weight each value by its weight."),
         ], scale=np.abs(V).max())  # the output is a weighted mean of the values
@@ -133,7 +137,7 @@ def attention_matrix(learner) -> str:
                 got, learner.name, case, weights.shape, "the weights"), weights):
             raise CheckFailed(f"On {case}, you returned the weights; return the output, weights @ V.")
         got = as_array(got, learner.name, case, expected.shape, "one output row of width d_v per query")
-        wrong = [(_attention(Q, K, V, c)[0], message) for c, message in _scale_mistakes(d_k, t_k)]
+        wrong = [(_attention(Q, K, V, c)[0], message) for c, message in _scale_mistakes(d_k, t_k, V.shape[-1])]
         wrong.append((_attention(Q, K, V, axis=-2)[0],
                       ("your softmax normalised each column (one key over all queries); apply it over the last "
                        "axis so that each query's row of weights sums to 1.")))

@@ -361,6 +361,10 @@ def cross_attention(learner) -> str:
             (softmax(scores), f"you did not divide the scores by √d_k (here √{d_k})."),
             (softmax(scores / math.sqrt(T_k)), f"you divided by √T_k (T_k = {T_k} tokens); the scale is √d_k, d_k = {d_k}."),
         ]
+        for width, name in ((d_v, "d_v"), (X_dec.shape[1], "d_dec"), (X_enc.shape[1], "d_enc")):
+            if width != d_k:  # the width of the values or of an input: the scale is the keys' width
+                wrong.append((softmax(scores / math.sqrt(width)),
+                              f"you divided by √{name} ({name} = {width}); the scale is √d_k, d_k = {d_k}."))
         if T_q == T_k:
             wrong.append((expected.T, "your weights are transposed: row i belongs to decoder token i and sums to 1."))
         if X_dec.shape == X_enc.shape:
