@@ -5,7 +5,7 @@ Modules:
     lookup      lesson 1's video catalogue and its hard and soft lookups
     scaling     lesson 2's measurements of why scores are divided by sqrt(d_k)
     self_attention  lesson 3's tokens, features and single-head self- and cross-attention
-    positional  lesson 4's sinusoidal encoding, offset rotations and learned positions
+    positional  lesson 4's sinusoidal encoding, offset rotations, learned positions and its widget's state
     masking     lesson 5's padding and causal masks, and the torch mask conventions
     tiny_lm     lesson 5's tiny next-character model that cheats without a causal mask
     multihead   lesson 6's MultiHeadAttention, equal to torch.nn.MultiheadAttention
@@ -17,7 +17,7 @@ Modules:
     family      lesson 10's encoder-only, decoder-only and encoder-decoder wirings and their objectives
     checks      the exercise checks
     widgets     the interactive widgets (ipywidgets 8)
-    plots       the figures the lessons and widgets draw
+    plots       the figures the lessons and widgets draw, one module per lesson (plots/lessonNN.py)
     notebooks   turns book/*.md into lessons/ and solutions/
     syllabus    what each lesson says about itself: time, objectives, exercises, points, questions
     guide       the instructor guide's generated tables and course plans

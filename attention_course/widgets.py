@@ -16,6 +16,7 @@ import numpy as np
 from IPython.display import display
 
 from . import lookup, plots
+from .positional import POSITIONAL_D_MODEL, POSITIONAL_NUM_POSITIONS, positional_state
 
 
 def _show(plot: w.Output, fig) -> None:
@@ -238,73 +239,6 @@ def token_attention_explorer(token: str = "love", weights: str = "hand-designed"
 
 
 # ---------------------------------------------------------------- lesson 4: the positional encoding at work
-
-POSITIONAL_NUM_POSITIONS, POSITIONAL_D_MODEL = 128, 64  # what the positional widget shows
-
-
-@dataclass(frozen=True)
-class PositionalState:
-    """Everything the positional widget shows, for one position, dimension and offset k."""
-
-    position: int
-    dimension: int
-    offset: int
-    column: np.ndarray  # (N,) the chosen dimension at positions 0 .. N-1
-    dots: np.ndarray  # (N,) PE(position)·PE(q) for q = 0 .. N-1
-    pair_now: np.ndarray  # (2,) the chosen dimension's pair (sin, cos) at the position
-    pair_shifted: np.ndarray  # (2,) the same pair at position + offset
-    pair_rotated: np.ndarray  # (2,) the same pair of M_k·PE(position)
-    angle: float  # k·ω_i, how far M_k turns the pair (radians)
-    error: float  # the largest |M_k·PE(pos) - PE(pos + k)| over all dimensions
-    message: str  # one plain HTML sentence: what the panels show, or what is wrong with the input
-
-
-def _whole(value) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, np.integer))
-
-
-def positional_state(position: int, dimension: int, offset: int, num_positions: int = POSITIONAL_NUM_POSITIONS,
-                     d_model: int = POSITIONAL_D_MODEL) -> PositionalState:
-    """The sinusoidal encoding (num_positions, d_model) seen from one position, one dimension and one offset k."""
-    import torch
-
-    from . import positional  # here, not at the top: widgets.py is shared
-
-    def empty(message: str) -> PositionalState:
-        zeros = np.zeros(num_positions)
-        return PositionalState(0, 0, 0, zeros, zeros, np.zeros(2), np.zeros(2), np.zeros(2), 0.0, 0.0, message)
-
-    last = num_positions - 1
-    if not _whole(position) or not 0 <= position <= last:
-        return empty(f"The position must be a whole number from 0 to {last}.")
-    if not _whole(dimension) or not 0 <= dimension < d_model:
-        return empty(f"The dimension must be a whole number from 0 to {d_model - 1}.")
-    if not _whole(offset) or offset < 0:
-        return empty("The offset k must be a whole number from 0 up.")
-    if position + offset > last:
-        return empty(f"pos + k = {position + offset} is beyond the {num_positions} positions shown; "
-                     f"keep it at most {last}.")
-    position, dimension, offset = int(position), int(dimension), int(offset)
-    pe = positional.sinusoidal_encoding(num_positions, d_model, dtype=torch.float64)  # (N, d_model)
-    M = positional.offset_matrix(offset, d_model, dtype=torch.float64)  # (d_model, d_model)
-    rotated = M @ pe[position]  # (d_model, d_model) @ (d_model,) -> (d_model,)
-    shifted = pe[position + offset]  # (d_model,)
-    dots = (pe @ pe[position]).numpy()  # (N, d_model) @ (d_model,) -> (N,)
-    i = dimension // 2
-    pair = slice(2 * i, 2 * i + 2)
-    omega = float(positional.frequencies(d_model)[i])
-    error = float((rotated - shifted).abs().max())
-    kind = "sine" if dimension % 2 == 0 else "cosine"
-    message = (
-        f"Position <b>{position}</b>, dimension <b>{dimension}</b> ({kind} of pair {i}, which turns by "
-        f"ω_{i} = {omega:.4f} rad per position): PE({position}, {dimension}) = {float(pe[position, dimension]):.3f}. "
-        f"Offset <b>k = {offset}</b>: PE({position})·PE({position + offset}) = <b>{dots[position + offset]:.2f}</b>, "
-        f"which depends on k alone. M_{offset} turns pair {i} by k·ω_{i} = {offset * omega:.3f} rad, and "
-        f"M_{offset}·PE({position}) equals PE({position + offset}) to within {error:.0e} in all {d_model} dimensions."
-    )
-    return PositionalState(position, dimension, offset, pe[:, dimension].numpy(), dots, pe[position, pair].numpy(),
-                           shifted[pair].numpy(), rotated[pair].numpy(), offset * omega, error, message)
-
 
 def positional_explorer(position: int = 10, dimension: int = 4, offset: int = 5) -> w.VBox:
     """Move the position, the dimension and the offset k; see the encoding, its dot products and M_k. Lesson 4."""

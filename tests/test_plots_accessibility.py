@@ -37,7 +37,7 @@ def _date_translation():
     return dates.Translation("21.11.26", "2026-11-21", torch.softmax(torch.randn(2, 4, 10, 8), -1))
 
 
-# Every figure in plots.py that draws a heatmap (imshow), with example arguments. Axes-level helpers are
+# Every figure in plots/ that draws a heatmap (imshow), with example arguments. Axes-level helpers are
 # reached through the figures that use them (named in the second element).
 HEATMAPS = {
     "attention_heatmap": (lambda: plots.attention_heatmap(_weights(0, (3, 6)), list("abc"), list("uvwxyz")), ()),

@@ -12,7 +12,7 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from attention_course import plots, positional, widgets
+from attention_course import plots, positional
 
 
 @pytest.fixture(autouse=True)
@@ -83,7 +83,7 @@ def test_similarity_figure_is_seeded_and_leaves_the_random_stream_alone():
 
 @pytest.mark.parametrize(("position", "dimension", "offset"), [(0, 1, 0), (96, 63, 31)])
 def test_panels_draw_the_widget_state(position, dimension, offset):
-    state = widgets.positional_state(position, dimension, offset)
+    state = positional.positional_state(position, dimension, offset)
     _fig, axes = plt.subplots(1, 3)
     plots.positional_panels(axes, state)
     curve, dots, circle = axes
@@ -104,7 +104,7 @@ def test_panels_draw_the_widget_state(position, dimension, offset):
 
 
 def test_view_is_the_three_panels_with_one_legend():
-    state = widgets.positional_state(10, 4, 5)
+    state = positional.positional_state(10, 4, 5)
     fig = plots.positional_view(state)
     assert len(fig.axes) == 3
     (legend,) = fig.legends
@@ -117,7 +117,7 @@ def test_widget_grid_is_the_widget_at_each_setting():
     fig = plots.positional_widget_grid(settings)
     assert len(fig.axes) == 3 * len(settings)
     for row, (position, dimension, offset) in enumerate(settings):
-        state = widgets.positional_state(position, dimension, offset)
+        state = positional.positional_state(position, dimension, offset)
         curve, dots = fig.axes[3 * row], fig.axes[3 * row + 1]
         np.testing.assert_allclose(curve.lines[0].get_ydata(), state.column)
         np.testing.assert_allclose(dots.lines[0].get_ydata(), state.dots)

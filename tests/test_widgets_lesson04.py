@@ -14,7 +14,7 @@ import torch
 
 from attention_course import positional, widgets
 
-N, D = widgets.POSITIONAL_NUM_POSITIONS, widgets.POSITIONAL_D_MODEL
+N, D = positional.POSITIONAL_NUM_POSITIONS, positional.POSITIONAL_D_MODEL
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +33,7 @@ def table() -> np.ndarray:
 @pytest.mark.parametrize(("position", "dimension", "offset"), [(0, 0, 0), (10, 4, 5), (96, 63, 31), (0, 1, 127)],
                          ids=["origin", "default", "slider-ends", "largest-offset"])
 def test_state_shows_the_encoding_its_dot_products_and_M_k(position, dimension, offset):
-    state = widgets.positional_state(position, dimension, offset)
+    state = positional.positional_state(position, dimension, offset)
     pe = table()
     i = dimension // 2
     np.testing.assert_allclose(state.column, pe[:, dimension])
@@ -47,7 +47,7 @@ def test_state_shows_the_encoding_its_dot_products_and_M_k(position, dimension, 
 
 
 def test_message_names_the_numbers_the_panels_show():
-    state = widgets.positional_state(10, 4, 5)
+    state = positional.positional_state(10, 4, 5)
     pe = table()
     assert "Position <b>10</b>, dimension <b>4</b> (sine of pair 2" in state.message
     assert f"ω_2 = {positional.frequencies(D)[2].item():.4f} rad per position" in state.message
@@ -55,12 +55,12 @@ def test_message_names_the_numbers_the_panels_show():
     assert f"PE(10)·PE(15) = <b>{pe[10] @ pe[15]:.2f}</b>, which depends on k alone" in state.message
     assert f"M_5 turns pair 2 by k·ω_2 = {5 * positional.frequencies(D)[2].item():.3f} rad" in state.message
     assert "in all 64 dimensions" in state.message
-    assert "cosine of pair 6" in widgets.positional_state(10, 13, 20).message
+    assert "cosine of pair 6" in positional.positional_state(10, 13, 20).message
 
 
 @pytest.mark.parametrize("offset", [0, 30])
 def test_the_dot_product_at_an_offset_is_the_same_at_every_position(offset):
-    values = np.array([widgets.positional_state(p, 0, offset).dots[p + offset] for p in (0, 11, 40, 96)])
+    values = np.array([positional.positional_state(p, 0, offset).dots[p + offset] for p in (0, 11, 40, 96)])
     # four float64 sums of 64 products each, in different rows: equal up to a few ulps of ~32, not bit for bit
     assert np.ptp(values) < 1e-10
     np.testing.assert_allclose(values, positional.dot_product_at_offset(offset, D), rtol=1e-10)
@@ -68,11 +68,11 @@ def test_the_dot_product_at_an_offset_is_the_same_at_every_position(offset):
 
 def test_the_widget_exercise_can_be_solved_from_the_widget():
     """Dimension 10 starts at 0 rising; it is back at 0 rising between positions 26 and 27."""
-    assert widgets.positional_state(0, 10, 0).column[0] == 0  # exact: sin 0
+    assert positional.positional_state(0, 10, 0).column[0] == 0  # exact: sin 0
     # PE(26, 10) and PE(27, 10) are -0.12 and 0.12: their signs cannot flip on rounding
-    assert "PE(26, 10) = -0." in widgets.positional_state(26, 10, 0).message
-    assert "PE(27, 10) = 0." in widgets.positional_state(27, 10, 0).message
-    column = widgets.positional_state(0, 10, 0).column
+    assert "PE(26, 10) = -0." in positional.positional_state(26, 10, 0).message
+    assert "PE(27, 10) = 0." in positional.positional_state(27, 10, 0).message
+    column = positional.positional_state(0, 10, 0).column
     rising = [p for p in range(1, 40) if column[p - 1] < 0 <= column[p]]
     assert rising == [27]
 
@@ -88,20 +88,20 @@ def test_the_widget_exercise_can_be_solved_from_the_widget():
     ((100, 0, 28), "pos + k = 128 is beyond the 128 positions shown; keep it at most 127."),
 ])
 def test_bad_input_gives_a_message_not_an_exception(args, message):
-    state = widgets.positional_state(*args)
+    state = positional.positional_state(*args)
     assert state.message == message
     np.testing.assert_array_equal(state.column, np.zeros(N))
     np.testing.assert_array_equal(state.dots, np.zeros(N))
 
 
 def test_numpy_integers_are_accepted():
-    state = widgets.positional_state(np.int64(3), np.int32(2), np.int64(4))
+    state = positional.positional_state(np.int64(3), np.int32(2), np.int64(4))
     assert state.message.startswith("Position <b>3</b>")
 
 
 def test_messages_are_one_line_with_balanced_tags():
     for args in [(0, 0, 0), (96, 63, 31), (-1, 0, 0), (100, 0, 28)]:
-        message = widgets.positional_state(*args).message
+        message = positional.positional_state(*args).message
         assert "\n" not in message and "Traceback" not in message
         assert message.count("<b>") == message.count("</b>")
 
@@ -118,18 +118,18 @@ def test_explorer_builds_with_its_controls():
     assert (dimension.min, dimension.max, dimension.value) == (0, 63, 4)
     assert (offset.min, offset.max, offset.value) == (0, 31, 5)
     assert position.max + offset.max == N - 1  # every setting of the sliders is valid
-    assert box.summary.value == widgets.positional_state(10, 4, 5).message
+    assert box.summary.value == positional.positional_state(10, 4, 5).message
     assert box.summary in box.children
 
 
 def test_explorer_follows_every_control():
     box = widgets.positional_explorer(10, 4, 5)
     box.controls["position"].value = 60
-    assert box.summary.value == widgets.positional_state(60, 4, 5).message
+    assert box.summary.value == positional.positional_state(60, 4, 5).message
     box.controls["dimension"].value = 13
     assert "cosine of pair 6" in box.summary.value
     box.controls["offset"].value = 20
-    assert box.summary.value == widgets.positional_state(60, 13, 20).message
+    assert box.summary.value == positional.positional_state(60, 13, 20).message
     assert "PE(60)·PE(80)" in box.summary.value
 
 
@@ -143,14 +143,14 @@ def test_explorer_at_the_slider_ends():
         assert slider.value == slider.max
         slider.value = slider.min
         assert "must be" not in box.summary.value
-    assert box.summary.value == widgets.positional_state(0, 0, 0).message
+    assert box.summary.value == positional.positional_state(0, 0, 0).message
 
 
 @pytest.mark.parametrize(("position", "dimension", "offset"), [(0, 0, 0), (50, 33, 12)])
 def test_explorer_initial_values(position, dimension, offset):
     box = widgets.positional_explorer(position, dimension, offset)
     assert [box.controls[n].value for n in ("position", "dimension", "offset")] == [position, dimension, offset]
-    assert box.summary.value == widgets.positional_state(position, dimension, offset).message
+    assert box.summary.value == positional.positional_state(position, dimension, offset).message
 
 
 def test_explorer_leaves_no_open_figures():
