@@ -16,7 +16,7 @@ Modules:
     cost        lesson 10's measurements: time, peak memory, FLOPs, sequential steps and path length
     family      lesson 10's encoder-only, decoder-only and encoder-decoder wirings and their objectives
     checks      the exercise checks
-    widgets     the interactive widgets (ipywidgets 8)
+    widgets     the interactive widgets (ipywidgets 8), one module per lesson (widgets/lessonNN.py)
     plots       the figures the lessons and widgets draw, one module per lesson (plots/lessonNN.py)
     notebooks   turns book/*.md into lessons/ and solutions/
     syllabus    what each lesson says about itself: time, objectives, exercises, points, questions

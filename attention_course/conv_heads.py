@@ -9,8 +9,11 @@ widget show: random heads, structured (hand-designed) heads and the convolution 
 
 from __future__ import annotations
 
+import html
 import math
+from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -144,3 +147,39 @@ def head_names(kind: str) -> list[str]:
     if kind == "structured heads":
         return ["verb ↔ subject/object", "same features"]
     return [f"random head {n}" for n in range(4)]
+
+
+# ---------------------------------------------------------------- the state behind this lesson's widget
+
+@dataclass(frozen=True)
+class HeadState:
+    """Everything the head widget shows: one head's weights for one query token."""
+
+    tokens: tuple[str, ...]
+    num_heads: int
+    weights: np.ndarray  # (T,), all zeros when there is nothing to show
+    message: str  # one plain HTML sentence: where the head looks, or what is wrong with the input
+
+
+def head_state(kind: str, head: int, token: str) -> HeadState:
+    """The weights of head `head` of `kind` (see HEAD_KINDS) for the query `token`. Lesson 6."""
+    tokens = tuple(sentence_tokens())
+    zeros = np.zeros(len(tokens))
+    if kind not in HEAD_KINDS:
+        return HeadState(tokens, 0, zeros, f"Pick one of: {', '.join(HEAD_KINDS)}.")
+    names = head_names(kind)
+    if isinstance(head, bool) or not isinstance(head, (int, np.integer)) or not 0 <= head < len(names):
+        return HeadState(tokens, len(names), zeros, f"The {kind} are numbered 0 to {len(names) - 1}.")
+    if token not in tokens:
+        return HeadState(tokens, len(names), zeros, f"Pick one of the tokens: {', '.join(tokens)}.")
+    row = sentence_heads(kind)[head, tokens.index(token)].numpy()  # (T,)
+    if row.sum() < 1e-9:
+        where = "has no key to attend to (its offset falls off the sentence), so this head gives it zero output"
+    else:
+        top = [t for t, weight in zip(tokens, row) if weight > row.max() - 1e-6]
+        named = " and ".join(f"<b>{html.escape(t)}</b>" for t in top)
+        where = f"attends most to {named} ({row.max():.2f}{' each' if len(top) > 1 else ''})"
+    listed = ", ".join(f"{html.escape(t)} {w:.2f}" for t, w in zip(tokens, row))
+    message = (f"In '{html.escape(' '.join(tokens))}', {kind[:-6]} head {head} ({html.escape(names[head])}): "
+               f"<b>{html.escape(token)}</b> {where}. All its weights: {listed}.")
+    return HeadState(tokens, len(names), row, message)

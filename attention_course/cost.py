@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import html
 import math
 import os
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -365,3 +367,75 @@ def blocked_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, block_s
 def naive_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """The course's scaled_dot_product_attention, output only: it builds the whole T_q x T_k matrix. Lesson 10."""
     return scaled_dot_product_attention(q, k, v)[0]
+
+
+# ---------------------------------------------------------------- the state behind this lesson's widget
+
+COST_LENGTHS = tuple(2**i for i in range(4, 13))  # 16 ... 4096
+
+
+COST_WIDTHS = (32, 64, 128, 256, 512)
+
+
+@dataclass(frozen=True)
+class CostState:
+    """Everything the cost widget shows for one length T and width d_model. Lesson 10."""
+
+    T: int
+    d_model: int
+    flops: dict  # layer kind -> predicted FLOPs of one forward pass ({} when the input was not valid)
+    memory: dict  # layer kind -> predicted peak bytes
+    seconds: dict  # layer kind -> measured median seconds on this machine ({} when not measured)
+    measured_bytes: dict  # layer kind -> measured peak bytes
+    message: str  # one plain HTML paragraph and table, or what is wrong with the input
+
+
+_COST_MEASUREMENTS: dict = {}  # (kind, T, d_model) -> (seconds, bytes): a setting is measured once per session
+
+
+def _cost_measurement(kind: str, T: int, d_model: int) -> tuple[float, int]:
+    """(median seconds, peak bytes) of one forward pass of a `kind` layer on this machine, remembered."""
+    key = (kind, T, d_model)
+    if key not in _COST_MEASUREMENTS:
+        layer = make_layer(kind, d_model)
+        x = torch.randn(1, T, d_model, generator=torch.Generator().manual_seed(0))  # (B, T, d_model)
+        repeats = 3 if layer_flops(kind, T, d_model) < 2e9 else 1  # big settings take a second a run
+        _COST_MEASUREMENTS[key] = (median_seconds(lambda: layer(x), repeats=repeats),
+                                   peak_memory_bytes(lambda: layer(x)))
+    return _COST_MEASUREMENTS[key]
+
+
+def _size_text(nbytes: float) -> str:
+    return f"{nbytes / 2**20:.3g} MiB" if nbytes >= 2**20 else f"{nbytes / 2**10:.3g} KiB"
+
+
+def cost_state(T, d_model, measure: bool = True) -> CostState:
+    """Predicted FLOPs and memory of each layer kind at (T, d_model), and, if `measure`, what this machine measures
+    (one thread, batch 1, float32). Lesson 10."""
+    def bad(message: str) -> CostState:
+        return CostState(0, 0, {}, {}, {}, {}, message)
+
+    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or not 1 <= T <= COST_LENGTHS[-1]:
+        return bad(f"T must be a whole number from 1 to {COST_LENGTHS[-1]}; got {html.escape(repr(T))}.")
+    if isinstance(d_model, bool) or not isinstance(d_model, (int, np.integer)) or not 1 <= d_model <= 1024:
+        return bad(f"d_model must be a whole number from 1 to 1024; got {html.escape(repr(d_model))}.")
+    T, d_model = int(T), int(d_model)
+    flops = {kind: layer_flops(kind, T, d_model) for kind in LAYER_KINDS}
+    memory = {kind: layer_memory_bytes(kind, T, d_model) for kind in LAYER_KINDS}
+    seconds, measured = {}, {}
+    if measure:
+        for kind in LAYER_KINDS:
+            seconds[kind], measured[kind] = _cost_measurement(kind, T, d_model)
+    rows = []
+    for kind in LAYER_KINDS:
+        cells = [kind, f"{flops[kind] / 1e9:.3g}", _size_text(memory[kind])]
+        if measure:
+            cells += [_size_text(measured[kind]), f"{seconds[kind] * 1e3:.3g} ms"]
+        rows.append("<tr>" + "".join(f"<td style='padding:0 10px'>{cell}</td>" for cell in cells) + "</tr>")
+    header = ["layer", "GFLOPs", "memory, predicted"] + (["memory, measured", "time, measured"] if measure else [])
+    heaviest = max(flops, key=flops.get)
+    message = (f"<b>T = {T}, d_model = {d_model}</b>: one forward pass of each layer, batch 1, float32"
+               f"{', measured on this machine on one thread' if measure else ''}. Most FLOPs: <b>{heaviest}</b>."
+               "<table><tr>" + "".join(f"<th style='padding:0 10px'>{h}</th>" for h in header) + "</tr>"
+               + "".join(rows) + "</table>")
+    return CostState(T, d_model, flops, memory, seconds, measured, message)

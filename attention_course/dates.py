@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
+import html
 import math
 import random
 import re
@@ -26,6 +27,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -597,3 +599,54 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# ---------------------------------------------------------------- the state behind this lesson's widget
+
+@dataclass(frozen=True)
+class DateState:
+    """Everything the date widget shows: the shipped model's answer and where it looked."""
+
+    text: str  # the characters the model reads (cut at MAX_SOURCE_LENGTH)
+    answer: str  # "" when there is nothing to translate
+    weights: np.ndarray  # (len(answer), len(text)): cross-attention of one decoder layer, averaged over heads
+    message: str  # plain HTML: the answer and any warning about the input or the answer
+
+
+def _is_real_date(answer: str) -> bool:
+    try:
+        return len(answer) == 10 and dt.date.fromisoformat(answer) is not None
+    except ValueError:
+        return False
+
+
+def date_state(text, layer: int = 2) -> DateState:
+    """The shipped date model's translation of `text`, with the cross-attention of decoder layer `layer`
+    (counted from 1) and a sentence about the input. Never raises for a string. Lesson 9."""
+    empty = np.zeros((0, 0))
+    if not isinstance(text, str) or not text.strip():
+        return DateState("", "", empty, "Type a date, such as <b>sat 21 nov 26</b> or <b>21.11.2026</b>.")
+    model = pretrained()
+    layers = len(model.decoder.layers)
+    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 1 <= layer <= layers:
+        return DateState(text, "", empty, f"The layer must be a whole number from 1 to {layers}.")
+    notes = []
+    if len(text) > MAX_SOURCE_LENGTH:
+        notes.append(f"Only the first {MAX_SOURCE_LENGTH} of its {len(text)} characters are read; the "
+                     f"longest date the model was trained on has {LONGEST_TEXT}.")
+        text = text[:MAX_SOURCE_LENGTH]
+    unknown = sorted(set(text) - set(SOURCE_CHARS))
+    if unknown:
+        shown = ", ".join(html.escape(repr(c)) for c in unknown)
+        notes.append(f"The model has never seen {shown}; it reads each as an unknown token.")
+    if not any(c.isdigit() for c in text):
+        notes.append("There is no digit in this text, so it cannot be a date; the answer is the model's best "
+                     "guess, because a translation model always writes something.")
+    translation = translate_with_attention(model, text)
+    answer = translation.answer
+    if not _is_real_date(answer):
+        notes.append(f"<b>{html.escape(answer) or 'nothing'}</b> is not a real date: the model maps characters "
+                     "to characters, it does not know the calendar.")
+    weights = translation.cross_weights[layer - 1].mean(dim=0).numpy()  # (h, T_out, T_src) -> (T_out, T_src)
+    message = f"<b>{html.escape(text)}</b> &rarr; <b>{html.escape(answer)}</b>. " + " ".join(notes)
+    return DateState(text, answer, weights, message)

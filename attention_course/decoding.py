@@ -13,9 +13,11 @@ lesson's Decoder; `train_reverser` trains it in a few seconds on a CPU, seeded a
 from __future__ import annotations
 
 import functools
+import html
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -196,3 +198,46 @@ def generation_trace(model: Reverser, source: str) -> list[GenerationStep]:
                                     layer.cross_attention_weights[0].clone()))
         written.append(next_id)
     return trace
+
+
+# ---------------------------------------------------------------- the state behind this lesson's widget
+
+@dataclass(frozen=True)
+class DecoderStepState:
+    """Everything the decoder widget shows: one step of greedy generation by the trained reverser."""
+
+    source: str
+    step: int
+    read: tuple[str, ...]  # the decoder's input at this step: <s> and the tokens written before it
+    written: str  # the token it writes at this step ("" when the input was not valid)
+    self_weights: np.ndarray  # (t + 1, t + 1), averaged over heads
+    cross_weights: np.ndarray  # (t + 1, T_src), averaged over heads
+    output: str  # everything generated after the last step
+    message: str  # one plain HTML sentence: what the decoder does at this step, or what is wrong
+
+
+def decoder_step_state(source: str, step: int) -> DecoderStepState:
+    """Step `step` of the trained reverser generating the reverse of `source`, with a sentence about it."""
+    n = LENGTH
+    source = source.strip() if isinstance(source, str) else source
+    if not isinstance(source, str) or len(source) != n or not source.isascii() or not source.isdigit():
+        return DecoderStepState(str(source), 0, (), "", np.zeros((0, 0)), np.zeros((0, 0)), "",
+                                f"Type exactly {n} digits (0-9): the model was trained on strings of {n}.")
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or not 0 <= step < n:
+        return DecoderStepState(source, 0, (), "", np.zeros((0, 0)), np.zeros((0, 0)), "",
+                                f"The step must be a whole number from 0 to {n - 1}.")
+    trace = generation_trace(trained_reverser().model, source)
+    s = trace[int(step)]
+    cross = s.cross_weights.mean(dim=0).numpy()  # (h, t + 1, T_src) -> (t + 1, T_src)
+    looked = int(cross[-1].argmax())
+    output = "".join(x.written for x in trace)
+    verdict = "the reverse, as it should be" if output == source[::-1] else f"not the reverse, {source[::-1]}"
+    read = " ".join(html.escape(token) for token in s.read)
+    message = (
+        f"Step {s.step}: the decoder has read <b>{read}</b> and writes <b>{s.written}</b> "
+        f"(probability {s.probability:.2f}). Its newest query looks most at source position {looked} "
+        f"(the digit {source[looked]}, weight {cross[-1, looked]:.2f}). After all {n} steps it has written "
+        f"<b>{output}</b>, {verdict}."
+    )
+    return DecoderStepState(source, s.step, s.read, s.written, s.self_weights.mean(dim=0).numpy(), cross, output,
+                            message)

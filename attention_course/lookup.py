@@ -6,7 +6,9 @@ lookup hands back. A query is a vector in the same feature space as the keys.
 
 from __future__ import annotations
 
+import html
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -92,3 +94,41 @@ def entropy_bits(weights: np.ndarray) -> float:
     w = np.asarray(weights, dtype=float)
     w = w[w > 0]
     return float(-(w * np.log2(w)).sum())
+
+
+# ---------------------------------------------------------------- the state behind this lesson's widget
+
+@dataclass(frozen=True)
+class LookupState:
+    """Everything the lookup widget shows, for one query text and temperature."""
+
+    query: np.ndarray  # (d_k,)
+    weights: np.ndarray  # (N,), all zeros when there is nothing to show
+    output: np.ndarray  # (d_v,)
+    message: str  # one plain HTML sentence: the answer, or what is wrong with the input
+
+
+def lookup_state(query_text: str, temperature: float) -> LookupState:
+    """The soft lookup for `query_text` at `temperature`, with a sentence that explains it."""
+    query = embed_query(query_text)
+    empty = LookupState(query, np.zeros(len(TITLES)), np.zeros(VALUES.shape[1]), "")
+    if not np.isfinite(temperature) or temperature <= 0:
+        return LookupState(query, empty.weights, empty.output, "The temperature must be a positive number.")
+    output, weights = soft_lookup(query, KEYS, VALUES, temperature)
+    best = int(np.argmax(weights))
+    words = known_words(query_text)
+    if words:
+        heard = f"Understood: <b>{html.escape(' '.join(words))}</b>. "
+    else:
+        heard = ("No word I know, so every score is 0. "
+                 f"Try words such as {', '.join(sorted(set(list(VOCABULARY)[::5])))}. ")
+    if np.ptp(weights) < 1e-12:
+        top = f"Every video gets weight {weights[0]:.3f}"
+    else:
+        top = f"Top video: <b>{html.escape(TITLES[best])}</b> with weight {weights[best]:.2f}"
+    message = (
+        f"{heard}{top}; "
+        f"the soft lookup returns {output[0]:.1f} minutes and {output[1]:.2f} stars "
+        f"(entropy {entropy_bits(weights):.2f} bits)."
+    )
+    return LookupState(query, weights, output, message)

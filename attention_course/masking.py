@@ -14,8 +14,11 @@ so its weight is exactly 0.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from . import self_attention as sa
@@ -145,3 +148,63 @@ def example_attention(mask: torch.Tensor | None = None) -> torch.Tensor:
     """
     W_Q, W_K, W_V = sa.designed_projections(6.0)  # each (F, F)
     return sa.self_attention(sa.features(list(EXAMPLE_TOKENS)), W_Q, W_K, W_V, mask)[1]  # (T, T)
+
+
+# ---------------------------------------------------------------- the state behind this lesson's widget
+
+@dataclass(frozen=True)
+class MaskState:
+    """Everything the mask widget shows: a (T, T) mask over lesson 5's example and the weights it gives."""
+
+    tokens: tuple[str, ...]
+    mask: np.ndarray  # (T, T) bool, True = may attend; all False when the input was not a mask
+    weights: np.ndarray  # (T, T); a row with no allowed key is all zeros
+    empty_rows: tuple[int, ...]  # the queries that may attend to nothing
+    message: str  # one plain HTML sentence: what the mask does, or what is wrong with the input
+
+
+def _listed(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def mask_state(mask) -> MaskState:
+    """Lesson 3's hand-designed attention over "Hello I love you <pad>" under `mask`, with a sentence about it.
+
+    `mask` is a (T, T) grid of True/False (or 1/0), True = may attend, as a tensor, an array or nested lists.
+    """
+    tokens = EXAMPLE_TOKENS
+    T = len(tokens)
+    zeros = np.zeros((T, T))
+    try:
+        array = np.asarray(mask.detach().cpu() if hasattr(mask, "detach") else mask)
+    except (TypeError, ValueError):
+        array = np.zeros(0)
+    valid = array.shape == (T, T) and (array.dtype == bool or (
+        np.issubdtype(array.dtype, np.number) and np.isin(array, (0, 1)).all()))
+    if not valid:
+        return MaskState(tokens, zeros.astype(bool), zeros, (),
+                         f"The mask must be a {T} × {T} grid of True/False (1/0), one row per query.")
+    array = array.astype(bool)
+    weights = example_attention(torch.as_tensor(array)).numpy()  # (T, T)
+    empty = tuple(i for i in range(T) if not array[i].any())
+    if len(empty) == T:
+        what = "No query may attend to anything: every row's weights would be NaN; the package gives them zeros."
+    elif empty:
+        rows = _listed([f"{i} (<b>{html.escape(tokens[i])}</b>)" for i in empty])
+        if len(empty) == 1:
+            what = f"Row {rows} may attend to nothing: its weights would be NaN; the package gives it zeros."
+        else:
+            what = f"Rows {rows} may attend to nothing: their weights would be NaN; the package gives them zeros."
+    elif array.all():
+        what = "Every query may attend to every key (no mask). Every row of weights sums to 1."
+    elif np.array_equal(array, np.tril(np.ones((T, T), dtype=bool))):
+        what = ("This is the causal mask: each token sees itself and the tokens before it. "
+                "Every row of weights sums to 1.")
+    else:
+        what = "Every query may attend to at least one key, so every row of weights sums to 1."
+    hidden = int((~array).sum())
+    if hidden == 1:
+        what += f" 1 of {T * T} cells is hidden; its weight is exactly 0."
+    elif hidden:
+        what += f" {hidden} of {T * T} cells are hidden; their weights are exactly 0."
+    return MaskState(tokens, array, weights, empty, what)

@@ -5,14 +5,17 @@ Introduced in lesson 7 (the encoder). Tensors of token vectors are batch-first, 
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
+from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from .runtime import seeded_training
-from .transformer import Encoder
+from .transformer import Encoder, EncoderLayer
 
 
 def layer_norm(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
@@ -111,8 +114,6 @@ def _train_count_task(norm_first, lr, steps, num_layers, d_model, num_heads, bat
 
 def encoder_from_torch(stack: nn.TransformerEncoder) -> Encoder:
     """An Encoder with the weights of a batch-first nn.TransformerEncoder of ReLU layers. Lesson 7."""
-    from .transformer import EncoderLayer
-
     first = stack.layers[0]
     d_model, d_ff = first.linear1.in_features, first.linear1.out_features
     ours = Encoder(len(stack.layers), d_model, first.self_attn.num_heads, d_ff, first.dropout.p, first.norm_first)
@@ -141,3 +142,68 @@ def norm_outputs(x: torch.Tensor, eps: float = 1e-5) -> tuple[torch.Tensor, torc
     made nn.BatchNorm1d in training mode compute them. Lesson 7."""
     ones, zeros = torch.ones(x.shape[-1], dtype=x.dtype), torch.zeros(x.shape[-1], dtype=x.dtype)
     return layer_norm(x, ones, zeros, eps), batch_norm(x, ones, zeros, eps)
+
+
+# ---------------------------------------------------------------- the state behind this lesson's widget
+
+@dataclass(frozen=True)
+class NormState:
+    """Everything the norm widget shows: a (B, T, d_model) batch and what LayerNorm and BatchNorm make of it."""
+
+    x: np.ndarray  # (B, T, d_model); all zeros when the input could not be read
+    layer: np.ndarray  # (B, T, d_model), LayerNorm with gamma = 1, beta = 0
+    batch: np.ndarray  # (B, T, d_model), BatchNorm with batch statistics, gamma = 1, beta = 0
+    kind: str  # "LayerNorm" or "BatchNorm": whose groups are outlined
+    message: str  # one plain HTML sentence: what the chosen norm does, or what is wrong with the input
+
+
+def _parse_token(text, label: str, d_model: int):
+    """A token's features from text such as "1, 2, 3, 4"; returns (values, None) or (None, the problem)."""
+    parts = str(text).replace(",", " ").split()
+    try:
+        values = [float(part) for part in parts]
+    except ValueError:
+        return None, f"Token {label}: “{html.escape(str(text))}” is not a list of numbers."
+    if len(values) != d_model:
+        return None, f"Token {label} needs {d_model} numbers separated by commas or spaces; it has {len(values)}."
+    if not all(np.isfinite(values)):
+        return None, f"Token {label} must have finite numbers only."
+    return values, None
+
+
+def norm_state(rows, kind: str = "LayerNorm") -> NormState:
+    """LayerNorm and BatchNorm of a batch typed as one string per token ("1, 2, 3, 4"). Lesson 7.
+
+    `rows` maps the token labels "s1 t1", ..., "s2 t3" (sentence, token) to their feature strings; a list of
+    B·T strings in that order works too.
+    """
+    B, T, d_model = np.shape(NORM_EXAMPLE)
+    labels = token_labels(B, T)
+    empty = np.zeros((B, T, d_model))
+    if kind not in ("LayerNorm", "BatchNorm"):
+        return NormState(empty, empty, empty, "LayerNorm", "Choose LayerNorm or BatchNorm.")
+    texts = [rows.get(label, "") for label in labels] if isinstance(rows, dict) else list(rows)
+    if len(texts) != B * T:
+        return NormState(empty, empty, empty, kind, f"Give {B * T} tokens, one string of {d_model} numbers each.")
+    values = []
+    for label, text in zip(labels, texts):
+        token, problem = _parse_token(text, label, d_model)
+        if problem:
+            return NormState(empty, empty, empty, kind, problem)
+        values.append(token)
+    x = torch.tensor(values, dtype=torch.float64).reshape(B, T, d_model)  # (B·T, d_model) -> (B, T, d_model)
+    layer, batch = norm_outputs(x)
+    if kind == "LayerNorm":
+        what = (f"<b>LayerNorm</b> normalises each token over its own {d_model} features: {B * T} groups of "
+                f"{d_model} numbers (the outlined rows), statistics over the last axis only. Each row of its output "
+                "has mean 0 and standard deviation 1.")
+        flat = [labels[i] for i, row in enumerate(x.reshape(B * T, d_model)) if float(row.std()) == 0.0]
+        if flat:
+            what += (f" {html.escape(', '.join(flat))}: every feature equal, so the variance is 0 and LayerNorm "
+                     "returns zeros (eps keeps the division finite).")
+    else:
+        what = (f"<b>BatchNorm</b> normalises each feature over all {B * T} tokens of both sentences: {d_model} "
+                f"groups of {B * T} numbers (the outlined columns), statistics over the axes B and T. Its feature "
+                f"means here are {np.round(x.mean(dim=(0, 1)).numpy(), 2).tolist()}; each column of its output has "
+                "mean 0 and standard deviation 1.")
+    return NormState(x.numpy(), layer.numpy(), batch.numpy(), kind, what)

@@ -26,6 +26,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .self_attention import tokenize as split_words
+
 BASE = 10000.0  # the paper's constant: the slowest pair has wavelength just under 2*pi*BASE positions
 
 # Lesson 4's two sentences: the same words, so only their order says who bites whom.
@@ -36,9 +38,7 @@ VOCAB = (UNKNOWN, "dog", "bites", "man", "the", "cat", "sees")  # token id i is 
 
 def tokenize(text: str) -> list[str]:
     """Lower-case word tokens of `text` (letters only)."""
-    from .self_attention import tokenize as split_words  # lesson 3's splitter
-
-    return [word.lower() for word in split_words(text)]
+    return [word.lower() for word in split_words(text)]  # lesson 3's splitter
 
 
 def token_ids(text_or_tokens: str | Sequence[str]) -> torch.Tensor:

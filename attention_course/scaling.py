@@ -9,7 +9,9 @@ its keys that lesson 2's widget shows.
 
 from __future__ import annotations
 
+import html
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -109,3 +111,39 @@ def example(d_k: int, scaled: bool, seed: int = EXAMPLE_SEED, num_keys: int = EX
     q, keys = example_query_keys(d_k, seed, num_keys)
     scores = scale(d_k, scaled) * (keys @ q)  # (N, d_k) @ (d_k,) -> (N,)
     return scores, softmax(scores)
+
+
+# ---------------------------------------------------------------- the state behind this lesson's widget
+
+@dataclass(frozen=True)
+class ScalingState:
+    """Everything the scaling widget shows, for one d_k with or without the 1/√d_k scale."""
+
+    d_k: int
+    scaled: bool
+    scores: np.ndarray  # (N,) the scores fed to the softmax
+    weights: np.ndarray  # (N,), all zeros when there is nothing to show
+    entropy: float  # bits
+    message: str  # one plain HTML sentence: what the weights do, or what is wrong with the input
+
+
+def scaling_state(d_k: int, scaled: bool) -> ScalingState:
+    """One seeded query against 16 seeded keys of width d_k, scaled or not, with a sentence about it."""
+    n = EXAMPLE_NUM_KEYS
+    largest = max(EXAMPLE_D_KS)
+    if isinstance(d_k, bool) or not isinstance(d_k, (int, np.integer)) or not 1 <= d_k <= largest:
+        zeros = np.zeros(n)
+        return ScalingState(0, bool(scaled), zeros, zeros, 0.0,
+                            f"d_k must be a whole number from 1 to {largest}; got {html.escape(repr(d_k))}.")
+    d_k, scaled = int(d_k), bool(scaled)
+    scores, weights = example(d_k, scaled)
+    entropy = float(entropy_bits(weights))
+    best = int(np.argmax(weights))
+    how = "scaled by 1/√d_k" if scaled else "<b>not</b> scaled"
+    typical = "1" if scaled else f"√d_k = {np.sqrt(d_k):.1f}"
+    message = (
+        f"d_k = {d_k}, {how}: the {n} scores have standard deviation {scores.std():.2f} "
+        f"({typical} on average). Key {best + 1} takes weight <b>{weights[best]:.2f}</b>; "
+        f"the entropy is <b>{entropy:.2f} bits</b> (at most {np.log2(n):.0f}, when all keys weigh alike)."
+    )
+    return ScalingState(d_k, scaled, scores, weights, entropy, message)

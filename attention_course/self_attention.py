@@ -11,10 +11,13 @@ transpose, `weight` of shape (d_k, d_in), because it computes x @ weight.T.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -320,3 +323,43 @@ def strength_threshold(share: float = 0.9) -> float:
     a = ln(share / (1 - share)).
     """
     return math.sqrt(len(FEATURES)) * math.log(share / (1 - share))
+
+
+# ---------------------------------------------------------------- the state behind this lesson's widget
+
+@dataclass(frozen=True)
+class TokenAttentionState:
+    """Everything the token-attention widget shows: one token's self-attention weights over the sentence."""
+
+    tokens: tuple[str, ...]
+    weights: np.ndarray  # (T,), all zeros when there is nothing to show
+    message: str  # one plain HTML sentence: where the token looks, or what is wrong with the input
+
+
+def token_attention_state(token: str, weights: str = "hand-designed", strength: float = 6.0,
+                          seed: int = 0) -> TokenAttentionState:
+    """The attention of `token` over lesson 3's sentence, under hand-designed or random (seeded) projections."""
+    tokens = tuple(tokenize(SENTENCE))
+    zeros = np.zeros(len(tokens))
+    if token not in tokens:
+        return TokenAttentionState(tokens, zeros, f"Pick one of the tokens: {', '.join(tokens)}.")
+    if weights not in ("hand-designed", "random"):
+        return TokenAttentionState(tokens, zeros, "The weights are either 'hand-designed' or 'random'.")
+    if isinstance(strength, bool) or not isinstance(strength, (int, float, np.number)) or not (
+            np.isfinite(strength) and strength >= 0):
+        return TokenAttentionState(tokens, zeros, "The strength must be a number from 0 up.")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        return TokenAttentionState(tokens, zeros, "The seed must be a whole number from 0 up.")
+    row = attention_over_sentence(weights, float(strength), int(seed)).numpy()[tokens.index(token)]  # (T,)
+    which = "hand-designed weights" if weights == "hand-designed" else f"random weights (seed {seed})"
+    top = [t for t, weight in zip(tokens, row) if weight > row.max() - 1e-6]  # ties are named together
+    if np.ptp(row) < 1e-9:
+        where = f"<b>{html.escape(token)}</b> spreads its attention evenly, {row[0]:.2f} to every token"
+    else:
+        named = " and ".join(f"<b>{html.escape(t)}</b>" for t in top)
+        where = f"<b>{html.escape(token)}</b> attends most to {named} ({row.max():.2f}{' each' if len(top) > 1 else ''})"
+    listed = ", ".join(f"{html.escape(t)} {w:.2f}" for t, w in zip(tokens, row))
+    pair = row[tokens.index("I")] + row[tokens.index("you")]
+    message = (f"With the {which} at strength {float(strength):.1f}, {where}. All its weights: {listed}; "
+               f"'I' and 'you' together get {pair:.3f}.")
+    return TokenAttentionState(tokens, row, message)

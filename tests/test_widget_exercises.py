@@ -32,7 +32,7 @@ def lesson_namespace(stem: str) -> dict:
 
 
 def calls_of_the_package(text: str, namespace: dict) -> list[str]:
-    """The code spans of `text` that call a function of a module the lesson imported, e.g. widgets.mask_state(...)."""
+    """The code spans of `text` that call a function of a module the lesson imported, e.g. masking.mask_state(...)."""
     calls = []
     for span in re.findall(r"`([^`\n]+)`", text):
         try:

@@ -37,7 +37,7 @@ def top_title(state) -> str:
     ("physics purr", "10 SHOCKING kitchen hacks!!!", 1.0),  # the dot product favours the long clickbait key
 ])
 def test_lookup_state_names_the_top_video(text, title, temperature):
-    state = widgets.lookup_state(text, temperature)
+    state = lookup.lookup_state(text, temperature)
     assert top_title(state) == title
     assert f"Top video: <b>{html.escape(title)}</b>" in state.message
     assert state.weights.sum() == pytest.approx(1.0)
@@ -49,7 +49,7 @@ def test_lookup_state_names_the_top_video(text, title, temperature):
 @pytest.mark.parametrize(("text", "temperature"), [("cat piano", 0.01), ("why onions", 0.3), ("music", 7.5),
                                                    ("", 1.0), ("cat piano", 100.0)])
 def test_lookup_state_agrees_with_soft_lookup(text, temperature):
-    state = widgets.lookup_state(text, temperature)
+    state = lookup.lookup_state(text, temperature)
     output, weights = lookup.soft_lookup(lookup.embed_query(text), lookup.KEYS, lookup.VALUES, temperature)
     np.testing.assert_allclose(state.weights, weights)  # the same function on the same input: rtol 1e-7 is ample
     np.testing.assert_allclose(state.output, output)
@@ -59,7 +59,7 @@ def test_lookup_state_agrees_with_soft_lookup(text, temperature):
 
 
 def test_lookup_state_says_what_it_understood():
-    state = widgets.lookup_state("The CAT on a Piano", 1.0)
+    state = lookup.lookup_state("The CAT on a Piano", 1.0)
     assert "Understood: <b>cat piano</b>" in state.message
 
 
@@ -67,14 +67,14 @@ def test_lookup_state_says_what_it_understood():
 @pytest.mark.parametrize(("text", "temperature"), [("cat piano", 0.01), ("lasagna recipe cooking food kitchen", 0.01),
                                                    ("cat cat cat cat cat cat", 0.01), ("cat cat cat cat cat cat", 100.0)])
 def test_slider_extremes_give_finite_weights(text, temperature):
-    state = widgets.lookup_state(text, temperature)
+    state = lookup.lookup_state(text, temperature)
     assert np.isfinite(state.weights).all() and np.isfinite(state.output).all()
     assert state.weights.sum() == pytest.approx(1.0)
     assert "nan" not in state.message.lower()
 
 
 def test_low_and_high_temperature_ends():
-    cold, hot = widgets.lookup_state("cat piano", 0.01), widgets.lookup_state("cat piano", 100.0)
+    cold, hot = lookup.lookup_state("cat piano", 0.01), lookup.lookup_state("cat piano", 100.0)
     assert cold.weights.max() > 0.99
     assert "(entropy 0.00 bits)" in cold.message or "(entropy 0.01 bits)" in cold.message
     assert np.ptp(hot.weights) < 0.01
@@ -83,7 +83,7 @@ def test_low_and_high_temperature_ends():
 
 @pytest.mark.parametrize("temperature", [0, -1e-9, float("nan"), float("inf"), float("-inf")])
 def test_bad_temperature_gives_a_message_not_an_exception(temperature):
-    state = widgets.lookup_state("cat piano", temperature)
+    state = lookup.lookup_state("cat piano", temperature)
     assert state.message == "The temperature must be a positive number."
     np.testing.assert_array_equal(state.weights, np.zeros(len(lookup.TITLES)))  # exact: zeros, no arithmetic
     assert np.isfinite(state.output).all()
@@ -91,7 +91,7 @@ def test_bad_temperature_gives_a_message_not_an_exception(temperature):
 
 @pytest.mark.parametrize("text", ["", "   ", "zebra quantum", "123 !!!", "ünïcødé"])
 def test_no_known_word_gives_uniform_weights_and_suggests_words(text):
-    state = widgets.lookup_state(text, 1.0)
+    state = lookup.lookup_state(text, 1.0)
     np.testing.assert_allclose(state.weights, np.full(len(lookup.TITLES), 1 / len(lookup.TITLES)))
     assert "No word I know" in state.message
     assert "Try words such as" in state.message
@@ -109,7 +109,7 @@ def test_no_known_word_gives_uniform_weights_and_suggests_words(text):
     '"><img src=x onerror=alert(1)> music',
 ])
 def test_html_in_the_query_is_not_echoed_unescaped(text):
-    message = widgets.lookup_state(text, 1.0).message
+    message = lookup.lookup_state(text, 1.0).message
     for dangerous in ["<script", "<img", "<i>", "onerror", "&amp;lt;"]:
         assert dangerous not in message
     assert message.count("<b>") == message.count("</b>")
@@ -117,7 +117,7 @@ def test_html_in_the_query_is_not_echoed_unescaped(text):
 
 def test_messages_are_one_line_without_traceback():
     for text, temperature in [("cat", 1.0), ("", 1.0), ("cat", -1.0), ("cat", 0.01)]:
-        message = widgets.lookup_state(text, temperature).message
+        message = lookup.lookup_state(text, temperature).message
         assert "\n" not in message and "Traceback" not in message
 
 
@@ -132,7 +132,7 @@ def test_explorer_builds_with_its_controls():
     assert isinstance(slider, w.FloatLogSlider)
     assert (slider.base, slider.min, slider.max) == (10, -2, 2)
     assert box.controls["query"].value == "cat piano"
-    assert box.summary.value == widgets.lookup_state("cat piano", 1.0).message
+    assert box.summary.value == lookup.lookup_state("cat piano", 1.0).message
     assert box.summary in box.children
 
 
@@ -142,12 +142,12 @@ def test_explorer_follows_the_query_and_the_temperature():
 
     box.controls["query"].value = "bach cello"
     assert "Top video: <b>Bach: cello suite no. 1</b>" in box.summary.value
-    assert box.summary.value == widgets.lookup_state("bach cello", 1.0).message
+    assert box.summary.value == lookup.lookup_state("bach cello", 1.0).message
 
     before = box.summary.value
     box.controls["temperature"].value = 0.1
     assert box.summary.value != before
-    assert box.summary.value == widgets.lookup_state("bach cello", box.controls["temperature"].value).message
+    assert box.summary.value == lookup.lookup_state("bach cello", box.controls["temperature"].value).message
 
     box.controls["query"].value = "lasagna recipe"
     assert "10 SHOCKING kitchen hacks!!!" in box.summary.value
@@ -173,7 +173,7 @@ def test_explorer_initial_values(query, temperature):
     box = widgets.lookup_explorer(query, temperature)
     assert box.controls["query"].value == query
     assert box.controls["temperature"].value == pytest.approx(temperature)
-    assert box.summary.value == widgets.lookup_state(query, temperature).message
+    assert box.summary.value == lookup.lookup_state(query, temperature).message
 
 
 def test_explorer_leaves_no_open_figures():

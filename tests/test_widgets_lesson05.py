@@ -31,7 +31,7 @@ def _close_figures():
 @pytest.mark.parametrize("mask", [CAUSAL, np.ones((T, T), dtype=bool), np.random.default_rng(0).random((T, T)) > 0.5],
                          ids=["causal", "all-allowed", "random"])
 def test_state_weights_are_the_example_attention_under_the_mask(mask):
-    state = widgets.mask_state(mask)
+    state = masking.mask_state(mask)
     expected = masking.example_attention(torch.as_tensor(mask)).numpy()
     np.testing.assert_allclose(state.weights, expected)
     np.testing.assert_array_equal(state.mask, mask)
@@ -40,7 +40,7 @@ def test_state_weights_are_the_example_attention_under_the_mask(mask):
 
 
 def test_the_causal_mask_is_recognised():
-    state = widgets.mask_state(CAUSAL)
+    state = masking.mask_state(CAUSAL)
     assert state.message.startswith("This is the causal mask")
     assert "10 of 25 cells are hidden; their weights are exactly 0." in state.message
     assert state.empty_rows == ()
@@ -48,14 +48,14 @@ def test_the_causal_mask_is_recognised():
 
 
 def test_no_mask_says_so():
-    state = widgets.mask_state(np.ones((T, T), dtype=bool))
+    state = masking.mask_state(np.ones((T, T), dtype=bool))
     assert state.message == "Every query may attend to every key (no mask). Every row of weights sums to 1."
 
 
 def test_one_hidden_cell_is_singular():
     mask = np.ones((T, T), dtype=bool)
     mask[2, 3] = False
-    assert "1 of 25 cells is hidden; its weight is exactly 0." in widgets.mask_state(mask).message
+    assert "1 of 25 cells is hidden; its weight is exactly 0." in masking.mask_state(mask).message
 
 
 @pytest.mark.parametrize(("rows", "needle"), [
@@ -66,7 +66,7 @@ def test_one_hidden_cell_is_singular():
 def test_rows_with_nothing_to_attend_to_are_flagged_in_words(rows, needle):
     mask = CAUSAL.copy()
     mask[list(rows)] = False
-    state = widgets.mask_state(mask)
+    state = masking.mask_state(mask)
     assert state.empty_rows == rows
     assert needle in state.message
     assert (state.weights[list(rows)] == 0).all()
@@ -74,7 +74,7 @@ def test_rows_with_nothing_to_attend_to_are_flagged_in_words(rows, needle):
 
 
 def test_every_row_empty():
-    state = widgets.mask_state(np.zeros((T, T), dtype=bool))
+    state = masking.mask_state(np.zeros((T, T), dtype=bool))
     assert state.empty_rows == tuple(range(T))
     assert state.message.startswith("No query may attend to anything")
     assert (state.weights == 0).all()
@@ -83,8 +83,8 @@ def test_every_row_empty():
 @pytest.mark.parametrize("as_type", [lambda m: torch.as_tensor(m), lambda m: m.astype(int).tolist(),
                                      lambda m: m.tolist(), lambda m: m.astype(float)])
 def test_state_accepts_tensors_lists_and_ones_and_zeros(as_type):
-    state = widgets.mask_state(as_type(CAUSAL))
-    assert state.message == widgets.mask_state(CAUSAL).message
+    state = masking.mask_state(as_type(CAUSAL))
+    assert state.message == masking.mask_state(CAUSAL).message
     np.testing.assert_array_equal(state.mask, CAUSAL)
 
 
@@ -92,14 +92,14 @@ def test_state_accepts_tensors_lists_and_ones_and_zeros(as_type):
                                  [[True] * T] * (T - 1) + [[True] * (T - 1)], np.full((T, T), np.nan)],
                          ids=["4x4", "text", "None", "twos", "ragged", "nan"])
 def test_bad_input_gives_a_message_not_an_exception(bad):
-    state = widgets.mask_state(bad)
+    state = masking.mask_state(bad)
     assert state.message == "The mask must be a 5 × 5 grid of True/False (1/0), one row per query."
     assert (state.weights == 0).all() and state.empty_rows == ()
 
 
 def test_messages_are_one_line_with_balanced_tags():
     for mask in (CAUSAL, np.zeros((T, T)), np.eye(T), "x"):
-        message = widgets.mask_state(mask).message
+        message = masking.mask_state(mask).message
         assert "\n" not in message and "Traceback" not in message
         assert message.count("<b>") == message.count("</b>")
 
@@ -119,7 +119,7 @@ def test_explorer_builds_with_a_toggle_per_cell_and_three_presets():
     assert all(isinstance(box.controls[name], w.ToggleButton) for name in cells)
     assert all(isinstance(box.controls[name], w.Button) for name in ("causal", "all allowed", "none allowed"))
     np.testing.assert_array_equal(_grid(box), CAUSAL)
-    assert box.summary.value == widgets.mask_state(CAUSAL).message
+    assert box.summary.value == masking.mask_state(CAUSAL).message
     assert box.summary in box.children
 
 
@@ -133,7 +133,7 @@ def test_clicking_a_cell_changes_the_mask_and_the_summary():
     assert box.controls["0,3"].description == "✓"
     expected = CAUSAL.copy()
     expected[0, 0], expected[0, 3] = False, True
-    assert box.summary.value == widgets.mask_state(expected).message
+    assert box.summary.value == masking.mask_state(expected).message
 
 
 def test_building_the_decoder_mask_by_clicking():
@@ -174,7 +174,7 @@ def test_preset_buttons_reset_the_grid(button, expected, needle):
 def test_explorer_starting_masks(start, expected):
     box = widgets.mask_explorer(start)
     np.testing.assert_array_equal(_grid(box), expected)
-    assert box.summary.value == widgets.mask_state(expected).message
+    assert box.summary.value == masking.mask_state(expected).message
 
 
 def test_explorer_rejects_an_unknown_starting_mask():

@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
-from attention_course import plots, widgets
+from attention_course import conv_heads, plots, widgets
 
 
 def test_default_shows_the_structured_head():
@@ -40,13 +40,13 @@ def test_convolution_heads_and_the_head_range_follow_the_kind():
                                               (("random heads", True, "love"), "numbered"),
                                               (("random heads", 0, "cats"), "Pick one of the tokens")])
 def test_bad_input_gets_a_sentence(args, needle):
-    state = widgets.head_state(*args)
+    state = conv_heads.head_state(*args)
     assert needle in state.message and not np.any(state.weights)
 
 
 def test_weights_sum_to_one_for_content_heads():
     for head in range(4):
-        assert abs(widgets.head_state("random heads", head, "I").weights.sum() - 1) < 1e-6
+        assert abs(conv_heads.head_state("random heads", head, "I").weights.sum() - 1) < 1e-6
 
 
 def test_static_figures():

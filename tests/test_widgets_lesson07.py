@@ -32,7 +32,7 @@ def _close_figures():
 
 def test_state_outputs_equal_torch():
     x = np.round(np.random.default_rng(0).normal(size=(2, 3, 4)) * 5, 2)
-    state = widgets.norm_state(_rows(x), "LayerNorm")
+    state = normalization.norm_state(_rows(x), "LayerNorm")
     np.testing.assert_allclose(state.x, x)  # parsed back from "%g" text, which keeps every digit of these
     t = torch.tensor(x)
     # float64 by other routes than torch's: rounding near 1e-16, atol 1e-9 leaves room and still sees any mistake
@@ -42,23 +42,23 @@ def test_state_outputs_equal_torch():
 
 
 def test_layer_norm_message_names_its_axis():
-    state = widgets.norm_state(_rows(EXAMPLE), "LayerNorm")
+    state = normalization.norm_state(_rows(EXAMPLE), "LayerNorm")
     assert state.kind == "LayerNorm"
     assert "each token over its own 4 features: 6 groups of 4 numbers" in state.message
     assert "last axis" in state.message
 
 
 def test_batch_norm_message_names_its_axes_and_the_means():
-    state = widgets.norm_state(_rows(EXAMPLE), "BatchNorm")
+    state = normalization.norm_state(_rows(EXAMPLE), "BatchNorm")
     assert "each feature over all 6 tokens of both sentences: 4 groups of 6 numbers" in state.message
     assert str(np.round(EXAMPLE.mean(axis=(0, 1)), 2).tolist()) in state.message
 
 
 def test_changing_sentence_2_changes_only_batchnorm_for_sentence_1():
-    before = widgets.norm_state(_rows(EXAMPLE), "BatchNorm")
+    before = normalization.norm_state(_rows(EXAMPLE), "BatchNorm")
     x = EXAMPLE.copy()
     x[1] = x[1] * 3 + 1
-    after = widgets.norm_state(_rows(x), "BatchNorm")
+    after = normalization.norm_state(_rows(x), "BatchNorm")
     # sentence 1's LayerNorm rows, computed beside other rows: equal up to float64 rounding (atol 1e-12), while
     # BatchNorm moves them by more than 0.1
     np.testing.assert_allclose(after.layer[0], before.layer[0], atol=1e-12)
@@ -68,14 +68,14 @@ def test_changing_sentence_2_changes_only_batchnorm_for_sentence_1():
 def test_a_constant_token_is_explained():
     rows = _rows(EXAMPLE)
     rows["s1 t2"] = "5 5 5 5"
-    state = widgets.norm_state(rows, "LayerNorm")
+    state = normalization.norm_state(rows, "LayerNorm")
     assert "s1 t2: every feature equal" in state.message
     np.testing.assert_allclose(state.layer[0, 1], np.zeros(4), atol=1e-9)
 
 
 def test_a_list_of_strings_works_too():
     rows = list(_rows(EXAMPLE).values())
-    np.testing.assert_allclose(widgets.norm_state(rows).x, EXAMPLE)
+    np.testing.assert_allclose(normalization.norm_state(rows).x, EXAMPLE)
 
 
 @pytest.mark.parametrize(("text", "needle"), [
@@ -88,14 +88,14 @@ def test_a_list_of_strings_works_too():
 def test_bad_input_gets_a_sentence_and_no_exception(text, needle):
     rows = _rows(EXAMPLE)
     rows["s2 t1"] = text
-    state = widgets.norm_state(rows, "BatchNorm")
+    state = normalization.norm_state(rows, "BatchNorm")
     assert needle in state.message
     assert (state.x == 0).all() and (state.layer == 0).all() and (state.batch == 0).all()  # exact: zeros, no arithmetic
 
 
 def test_wrong_kind_and_wrong_count_are_explained():
-    assert widgets.norm_state(_rows(EXAMPLE), "GroupNorm").message == "Choose LayerNorm or BatchNorm."
-    assert "Give 6 tokens" in widgets.norm_state(["1 2 3 4"] * 5).message
+    assert normalization.norm_state(_rows(EXAMPLE), "GroupNorm").message == "Choose LayerNorm or BatchNorm."
+    assert "Give 6 tokens" in normalization.norm_state(["1 2 3 4"] * 5).message
 
 
 # ---------------------------------------------------------------- the widget, driven headless

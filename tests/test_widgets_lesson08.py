@@ -22,7 +22,7 @@ def _close_figures():
 
 @pytest.mark.parametrize("step", [0, 5])  # the first step (only the start token read) and the last
 def test_state_follows_the_generation_trace(step):
-    state = widgets.decoder_step_state(decoding.EXAMPLE, step)
+    state = decoding.decoder_step_state(decoding.EXAMPLE, step)
     trace = decoding.generation_trace(decoding.trained_reverser().model, decoding.EXAMPLE)
     assert state.step == step and state.written == trace[step].written
     assert state.read == trace[step].read
@@ -35,7 +35,7 @@ def test_state_follows_the_generation_trace(step):
 
 
 def test_the_message_names_the_source_position_the_decoder_reads():
-    state = widgets.decoder_step_state("307154", 2)
+    state = decoding.decoder_step_state("307154", 2)
     assert "writes <b>1</b>" in state.message
     assert "looks most at source position 3 (the digit 1" in state.message
     assert "&lt;s&gt; 4 5" in state.message
@@ -43,19 +43,19 @@ def test_the_message_names_the_source_position_the_decoder_reads():
 
 @pytest.mark.parametrize("source", ["12345", "1234567", "12a456", "", None, 123456])
 def test_bad_source_gives_a_message(source):
-    state = widgets.decoder_step_state(source, 0)
+    state = decoding.decoder_step_state(source, 0)
     assert state.message == "Type exactly 6 digits (0-9): the model was trained on strings of 6."
     assert state.written == ""
 
 
 @pytest.mark.parametrize("step", [-1, 6, 2.5, True, "1"])
 def test_bad_step_gives_a_message(step):
-    state = widgets.decoder_step_state("123456", step)
+    state = decoding.decoder_step_state("123456", step)
     assert state.message == "The step must be a whole number from 0 to 5."
 
 
 def test_source_with_spaces_around_is_accepted():
-    assert widgets.decoder_step_state(" 123456 ", 0).output == "654321"
+    assert decoding.decoder_step_state(" 123456 ", 0).output == "654321"
 
 
 def test_explorer_builds_and_reacts_to_its_controls():
@@ -63,9 +63,9 @@ def test_explorer_builds_and_reacts_to_its_controls():
     assert isinstance(box, w.VBox) and box.summary in box.children
     assert set(box.controls) == {"source", "step"}
     assert isinstance(box.controls["step"], w.IntSlider) and box.controls["step"].max == 5
-    assert box.summary.value == widgets.decoder_step_state(decoding.EXAMPLE, 0).message
+    assert box.summary.value == decoding.decoder_step_state(decoding.EXAMPLE, 0).message
     box.controls["step"].value = 2
-    assert box.summary.value == widgets.decoder_step_state(decoding.EXAMPLE, 2).message
+    assert box.summary.value == decoding.decoder_step_state(decoding.EXAMPLE, 2).message
     box.controls["source"].value = "999000"
     assert "000999</b>, the reverse" in box.summary.value
     box.controls["source"].value = "12"

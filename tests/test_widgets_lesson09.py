@@ -20,7 +20,7 @@ def _close_figures():
 
 
 def test_a_date_is_translated_with_its_attention():
-    state = widgets.date_state("sat 21 nov 26", 2)
+    state = dates.date_state("sat 21 nov 26", 2)
     assert state.answer == "2026-11-21"
     assert state.weights.shape == (10, len("sat 21 nov 26"))
     np.testing.assert_allclose(state.weights.sum(axis=1), np.ones(10), atol=1e-5)
@@ -29,50 +29,50 @@ def test_a_date_is_translated_with_its_attention():
 
 
 def test_the_layer_choice_shows_that_layer():
-    first, second = widgets.date_state("21.11.2026", 1), widgets.date_state("21.11.2026", 2)
+    first, second = dates.date_state("21.11.2026", 1), dates.date_state("21.11.2026", 2)
     assert first.answer == second.answer and not np.allclose(first.weights, second.weights)
 
 
 @pytest.mark.parametrize("text", ["", "   ", None, 42])
 def test_nothing_to_translate_asks_for_a_date(text):
-    state = widgets.date_state(text, 2)
+    state = dates.date_state(text, 2)
     assert state.answer == "" and state.weights.shape == (0, 0)
     assert "Type a date" in state.message
 
 
 def test_an_unknown_character_is_named_and_still_answered():
-    state = widgets.date_state("21 novembre 2026 é", 2)
+    state = dates.date_state("21 novembre 2026 é", 2)
     assert "never seen &#x27;é&#x27;" in state.message and "unknown token" in state.message
     assert state.answer and state.weights.shape[0] == len(state.answer)
 
 
 def test_a_very_long_input_is_cut_and_still_answered():
-    state = widgets.date_state("21 November 2026 " * 12, 2)
+    state = dates.date_state("21 November 2026 " * 12, 2)
     assert len(state.text) == dates.MAX_SOURCE_LENGTH
     assert f"Only the first {dates.MAX_SOURCE_LENGTH} of its 204 characters" in state.message
     assert state.answer
 
 
 def test_a_text_without_digits_gets_a_best_guess_and_a_warning():
-    state = widgets.date_state("hello world", 2)
+    state = dates.date_state("hello world", 2)
     assert "cannot be a date" in state.message and "best guess" in state.message
     assert state.weights.shape == (len(state.answer), len("hello world"))
 
 
 def test_an_impossible_date_is_flagged():
-    state = widgets.date_state("31 February 2026", 2)
+    state = dates.date_state("31 February 2026", 2)
     assert state.answer == "2026-02-31"
     assert "not a real date" in state.message and "calendar" in state.message
 
 
 def test_markup_in_the_input_is_escaped():
-    state = widgets.date_state("<b>1.2.2003</b>", 2)
+    state = dates.date_state("<b>1.2.2003</b>", 2)
     assert "<b><b>" not in state.message and "&lt;b&gt;" in state.message
 
 
 @pytest.mark.parametrize("layer", [0, 3, 1.5, True, "2"])
 def test_a_bad_layer_is_explained(layer):
-    state = widgets.date_state("21.11.26", layer)
+    state = dates.date_state("21.11.26", layer)
     assert "layer must be a whole number from 1 to 2" in state.message and state.answer == ""
 
 

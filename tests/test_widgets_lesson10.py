@@ -31,7 +31,7 @@ def test_moving_the_controls_updates_the_numbers():
 
 
 def test_the_state_holds_the_formulas_and_measurements():
-    state = widgets.cost_state(128, 32)
+    state = cost.cost_state(128, 32)
     assert state.flops == {kind: cost.layer_flops(kind, 128, 32) for kind in cost.LAYER_KINDS}
     assert state.memory["self-attention"] == cost.layer_memory_bytes("self-attention", 128, 32)
     assert set(state.seconds) == set(state.measured_bytes) == set(cost.LAYER_KINDS)
@@ -45,10 +45,10 @@ def test_the_state_holds_the_formulas_and_measurements():
                                                       (True, 64, "T must be"), ("64", 64, "T must be"),
                                                       (64, 0, "d_model must be"), (64, 2.5, "d_model must be")])
 def test_bad_input_gets_a_sentence(T, d_model, needle):
-    state = widgets.cost_state(T, d_model)
+    state = cost.cost_state(T, d_model)
     assert needle in state.message and not state.flops
 
 
 def test_static_figure():
-    states = [widgets.cost_state(64, 32), widgets.cost_state(256, 32, measure=False)]
+    states = [cost.cost_state(64, 32), cost.cost_state(256, 32, measure=False)]
     assert len(plots.cost_widget_grid(states).axes) == 4

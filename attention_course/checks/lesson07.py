@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from .. import normalization
+from ..transformer import EncoderLayer
 from .core import CheckFailed, as_array, check, close, diagnose
 
 __all__ = ["encoder_parameter_count", "layer_norm", "norm_that_mixes_sentences", "residual_sublayer"]
@@ -173,8 +174,6 @@ def residual_sublayer(learner) -> str:
 
 
 def _count_of(d_model: int, num_heads: int, d_ff: int) -> int:
-    from ..transformer import EncoderLayer
-
     return sum(p.numel() for p in EncoderLayer(d_model, num_heads, d_ff).parameters())
 
 
