@@ -17,7 +17,6 @@ article ("a" or "an") depends on the noun that comes after it (`SENTENCES`, `tra
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field
 from itertools import product
@@ -271,12 +270,6 @@ def train_toy(kind: str, steps: int = 300, seed: int = 0, batch_size: int = 64, 
             run.losses.append(loss.item())
     model.eval()
     return run
-
-
-@functools.lru_cache(maxsize=2)
-def trained_toy(kind: str) -> ToyRun:
-    """The lesson's trained toy model of this kind (trained once per session)."""
-    return train_toy(kind, progress=False)
 
 
 @torch.no_grad()

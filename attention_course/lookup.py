@@ -89,11 +89,12 @@ def soft_lookup(query, keys, values, temperature: float = 1.0):
     return weights @ values, weights  # (N,) @ (N, d_v) -> (d_v,)
 
 
-def entropy_bits(weights: np.ndarray) -> float:
-    """Entropy of a weight distribution in bits: 0 for one-hot, log2(N) for uniform."""
+def entropy_bits(weights: np.ndarray) -> np.ndarray:
+    """Entropy in bits of each row of weights (..., N) -> (...): 0 for one-hot, log2(N) for uniform. Lesson 1;
+    lesson 2 reuses it for whole tables of weights."""
     w = np.asarray(weights, dtype=float)
-    w = w[w > 0]
-    return float(-(w * np.log2(w)).sum())
+    terms = np.where(w > 0, -w * np.log2(np.where(w > 0, w, 1.0)), 0.0)  # 0 log 0 = 0
+    return terms.sum(axis=-1)
 
 
 # ---------------------------------------------------------------- the state behind this lesson's widget

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .attention import softmax
+from .lookup import entropy_bits  # lesson 1's, for rows of weights too
 
 D_KS = (4, 16, 64, 256, 1024)  # the widths lesson 2 measures
 EXAMPLE_D_KS = (4, 8, 16, 32, 64, 128, 256, 512, 1024)  # the widths the widget offers
@@ -26,13 +27,6 @@ EXAMPLE_SEED = 1
 def scale(d_k: int, scaled: bool = True) -> float:
     """The factor the scores are multiplied by: 1/√d_k, or 1 when `scaled` is False. Lesson 2."""
     return 1 / math.sqrt(d_k) if scaled else 1.0
-
-
-def entropy_bits(weights: np.ndarray) -> np.ndarray:
-    """Entropy in bits of each row of weights (..., N) -> (...): 0 for one-hot, log2(N) for uniform."""
-    w = np.asarray(weights, dtype=float)
-    terms = np.where(w > 0, -w * np.log2(np.where(w > 0, w, 1.0)), 0.0)  # 0 log 0 = 0
-    return terms.sum(axis=-1)
 
 
 def weight_gradient(q: np.ndarray, keys: np.ndarray, c: float) -> np.ndarray:
