@@ -7,9 +7,22 @@ import numpy as np
 from matplotlib.colors import ListedColormap, to_rgb
 
 __all__ = [
-    "MASK_ALLOWED_COLOUR", "MASK_HIDDEN_COLOUR", "SIGNED_CMAP", "WEIGHTS_CMAP", "attention_matrix_ax",
-    "cell_text_colour", "char_label", "colour_bar", "contrast_ratio", "mask_ax", "panels", "relative_luminance",
-    "side_by_side", "text_colour_on", "weights_bar",
+    "MASK_ALLOWED_COLOUR",
+    "MASK_HIDDEN_COLOUR",
+    "SIGNED_CMAP",
+    "WEIGHTS_CMAP",
+    "attention_matrix_ax",
+    "cell_borders",
+    "cell_text_colour",
+    "char_label",
+    "colour_bar",
+    "contrast_ratio",
+    "mask_ax",
+    "panels",
+    "relative_luminance",
+    "side_by_side",
+    "text_colour_on",
+    "weights_bar",
 ]
 
 # Heatmaps use perceptually uniform, colour-blind-safe colour maps and always carry a colour bar.
@@ -106,6 +119,14 @@ def side_by_side(panels, draw, panel_size: tuple[float, float], suptitle: str | 
 MASK_ALLOWED_COLOUR, MASK_HIDDEN_COLOUR = "#4c72b0", "#e3e3e3"
 
 
+def cell_borders(ax, shape: tuple[int, int]) -> None:
+    """White lines between the cells of a (rows, columns) grid drawn with imshow. Lesson 5's masks."""
+    ax.set_xticks(np.arange(shape[1] + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(shape[0] + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="white", linewidth=1.5)
+    ax.tick_params(which="minor", length=0)
+
+
 def mask_ax(ax, mask, query_labels, key_labels, title: str) -> None:
     """A boolean mask (T_q, T_k) as a grid: blue with a tick where the query may attend, grey where not. Lesson 5."""
     mask = np.asarray(mask, dtype=bool)
@@ -115,10 +136,7 @@ def mask_ax(ax, mask, query_labels, key_labels, title: str) -> None:
             ax.text(j, i, "✓", ha="center", va="center", color="white", fontsize=12)
     ax.set_xticks(range(mask.shape[1]), key_labels, rotation=45, ha="right", fontsize=11)
     ax.set_yticks(range(mask.shape[0]), query_labels, fontsize=11)
-    ax.set_xticks(np.arange(mask.shape[1] + 1) - 0.5, minor=True)
-    ax.set_yticks(np.arange(mask.shape[0] + 1) - 0.5, minor=True)
-    ax.grid(which="minor", color="white", linewidth=1.5)
-    ax.tick_params(which="minor", length=0)
+    cell_borders(ax, mask.shape)
     ax.set_xlabel("key (attended to)", fontsize=11)
     ax.set_ylabel("query (attending)", fontsize=11)
     ax.set_title(title, fontsize=12)

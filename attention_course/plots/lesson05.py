@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from .. import masking
-from .common import WEIGHTS_CMAP, cell_text_colour, char_label, colour_bar, mask_ax, side_by_side
+from .common import WEIGHTS_CMAP, cell_borders, cell_text_colour, char_label, colour_bar, mask_ax, side_by_side
 
 __all__ = [
     "MASKED_RUN_COLOUR", "UNMASKED_RUN_COLOUR", "WARNING_TEXT_COLOUR", "as_bool_mask", "char_attention_maps",
@@ -94,10 +94,7 @@ def masked_weights_ax(ax, mask, weights, labels, title: str) -> None:
     ax.set_yticks(range(mask.shape[0]), labels, fontsize=10)
     for i in empty:
         ax.get_yticklabels()[i].set_color(WARNING_TEXT_COLOUR)
-    ax.set_xticks(np.arange(mask.shape[1] + 1) - 0.5, minor=True)
-    ax.set_yticks(np.arange(mask.shape[0] + 1) - 0.5, minor=True)
-    ax.grid(which="minor", color="white", linewidth=1.5)
-    ax.tick_params(which="minor", length=0)
+    cell_borders(ax, mask.shape)
     ax.set_xlabel("key", fontsize=10)
     ax.set_ylabel("query", fontsize=10)
     ax.set_title(title, fontsize=11)

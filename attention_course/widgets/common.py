@@ -7,6 +7,12 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 
 
+def clear(plot: w.Output) -> None:
+    """Empty what `plot` shows (when the input gives nothing to draw)."""
+    with plot:
+        plot.clear_output()
+
+
 def show(plot: w.Output, fig) -> None:
     """Replace what `plot` shows by `fig`, then free the figure."""
     with plot:

@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 
 from .. import decoding, plots
 from ..decoding import decoder_step_state
-from .common import assemble, show
+from .common import assemble, clear, show
 
 __all__ = ["decoder_explorer"]
 
@@ -27,8 +27,7 @@ def decoder_explorer(source: str | None = None, step: int = 0) -> w.VBox:
         state = decoder_step_state(controls["source"].value, controls["step"].value)
         summary.value = state.message
         if not state.written:
-            with plot:
-                plot.clear_output()
+            clear(plot)
             return
         fig, (ax_self, ax_cross) = plt.subplots(1, 2, figsize=(8.6, 4.2))
         plots.decoder_step_axes(ax_self, ax_cross, state.source, state.step, state.read, state.written,

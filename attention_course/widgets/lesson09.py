@@ -6,7 +6,7 @@ import ipywidgets as w
 
 from .. import dates, plots
 from ..dates import date_state
-from .common import assemble, one_axes_figure, show
+from .common import assemble, clear, one_axes_figure, show
 
 __all__ = ["date_explorer"]
 
@@ -27,8 +27,7 @@ def date_explorer(text: str = "sat 21 nov 26", layer: int = 2) -> w.VBox:
         state = date_state(controls["text"].value, controls["layer"].value)
         summary.value = state.message
         if not state.answer:
-            with plot:
-                plot.clear_output()
+            clear(plot)
             return
         def draw(ax) -> None:
             title = f"cross-attention, decoder layer {controls['layer'].value}"
